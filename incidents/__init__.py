@@ -1,0 +1,1 @@
+"""fieldlog's domain: the facts crews and offices file, and the rules they obey."""

@@ -1,0 +1,62 @@
+"""What every stream (patrol, incident, commendation, registry) shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from incidents.errors import InvalidEventError
+from incidents.facts import STORED_NAMES, Fact, Opening
+from incidents.submissions import Submission
+
+REGISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:fieldlog:registry")
+
+
+def registry_stream_id(kind: str, key: str) -> UUID:
+    """Registry streams are named by the person or crew id; the store wants a UUID."""
+    return uuid5(REGISTRY_NAMESPACE, f"{kind}:{key}")
+
+
+def fact_kwargs(filed: Submission, recorded_by: str) -> dict[str, Any]:
+    """The attributes of the stored fact for a validated submission."""
+    payload = filed.model_dump(mode="json", exclude=set(Submission.model_fields))
+    kwargs = {STORED_NAMES.get(k, k): v for k, v in payload.items()}
+    kwargs.update(
+        event_id=filed.event_id,
+        occurred_at=filed.occurred_at,
+        time_certainty=filed.time_certainty,
+        recorded_by=recorded_by,
+    )
+    return kwargs
+
+
+def server_fact_kwargs(event_id: UUID, occurred_at: datetime, recorded_by: str) -> dict[str, Any]:
+    """The envelope of a fact the server writes itself (registry, erasure)."""
+    return {
+        "event_id": str(event_id),
+        "occurred_at": occurred_at,
+        "time_certainty": "measured",
+        "recorded_by": recorded_by,
+    }
+
+
+class Stream(Aggregate):
+    """Base for fieldlog's aggregates: the published event types it accepts."""
+
+    opening: ClassVar[type[Opening]]
+    facts: ClassVar[dict[str, type[Fact]]] = {}
+
+    def fact_class(self, filed: Submission) -> type[Fact]:
+        try:
+            return self.facts[filed.type]
+        except KeyError:
+            raise InvalidEventError(
+                f"field `type`: {filed.type} does not belong on a "
+                f"{type(self).__name__.lower()} stream"
+            ) from None
+
+    def append(self, filed: Submission, recorded_by: str) -> None:
+        self.trigger_event(self.fact_class(filed), **fact_kwargs(filed, recorded_by))

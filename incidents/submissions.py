@@ -1,0 +1,392 @@
+"""The published language as clients file it: one model per event type.
+
+Every model forbids unknown fields, so a typo (or a server-owned field such as
+`recorded_at`) never becomes an immutable fact. The same models validate a
+corrected entry, so a correction can never leave an invalid event behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+
+from incidents.errors import InvalidEventError
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+RegistryId = Annotated[str, StringConstraints(pattern=r"^[^\s/?#]{1,64}$")]
+People = Annotated[list[RegistryId], Field(max_length=50)]
+
+SERVER_FIELDS = ("version", "position", "recorded_at", "recorded_by")
+SERVER_ONLY_TYPES = (
+    "PersonalDataErased",
+    "PersonRegistered",
+    "CrewRegistered",
+    "MemberJoinedCrew",
+    "MemberLeftCrew",
+)
+
+
+class Location(BaseModel):
+    """Where it happened: coordinates, a place name, or both."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    place: ShortText | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+    @model_validator(mode="after")
+    def _not_all_absent(self) -> Location:
+        if self.lat is None and self.lon is None and self.place is None:
+            raise ValueError("a location needs at least one of lat, lon or place")
+        return self
+
+
+class Submission(BaseModel):
+    """The envelope every filed event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: Annotated[str, Field(description="UUID chosen by the tablet")]
+    type: str
+    stream_id: Annotated[str, Field(description="UUID of the patrol, incident or commendation")]
+    occurred_at: AwareDatetime
+    time_certainty: Literal["measured", "estimated", "unknown"] = "measured"
+    expected_version: Annotated[int | None, Field(ge=0)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_ids(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("event_id", "stream_id"):
+                value = data.get(key)
+                if isinstance(value, str):
+                    data[key] = canonical_uuid(value, key)
+        return data
+
+    def payload(self) -> dict[str, Any]:
+        """The payload fields with Python values (envelope excluded)."""
+        envelope = set(Submission.model_fields)
+        return {k: getattr(self, k) for k in type(self).model_fields if k not in envelope}
+
+    def content(self) -> dict[str, Any]:
+        """What makes two submissions "the same": all but `expected_version`,
+        timestamps as instants, defaults filled in."""
+        data = self.model_dump(mode="json", exclude={"expected_version"}, by_alias=True)
+        data["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
+        return data
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(orjson.dumps(self.content(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def canonical_uuid(value: str, field: str) -> str:
+    from uuid import UUID
+
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise ValueError(f"{field} must be a UUID") from None
+
+
+# --- patrol -----------------------------------------------------------------
+
+
+class PatrolStarted(Submission):
+    type: Literal["PatrolStarted"]
+    crew_id: RegistryId
+    line: ShortText
+    people: People
+
+
+class LineObservationRecorded(Submission):
+    type: Literal["LineObservationRecorded"]
+    category: Literal["defect", "vegetation", "hazard", "public_safety", "other"]
+    severity: Literal["low", "medium", "high", "critical"]
+    description: Text
+    location: Location | None = None
+
+
+class PatrolEnded(Submission):
+    type: Literal["PatrolEnded"]
+    summary: Text | None = None
+
+
+# --- incident ---------------------------------------------------------------
+
+IncidentKind = Literal["drowning", "cardiac_arrest", "fall", "electrical", "fire", "traffic", "other"]
+RescueAction = Literal[
+    "reach_with_pole",
+    "throw_flotation",
+    "enter_water",
+    "pull_ashore",
+    "cpr_started",
+    "aed_shock",
+    "first_aid",
+    "other",
+]
+
+
+class IncidentOpened(Submission):
+    type: Literal["IncidentOpened"]
+    kind: IncidentKind
+    title: ShortText
+    crew_id: RegistryId
+    location: Location
+    patrol_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_patrol(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("patrol_id"), str):
+            data = dict(data)
+            data["patrol_id"] = canonical_uuid(data["patrol_id"], "patrol_id")
+        return data
+
+
+class ObservationRecorded(Submission):
+    type: Literal["ObservationRecorded"]
+    description: Text
+
+
+class EmergencyServicesCalled(Submission):
+    type: Literal["EmergencyServicesCalled"]
+    service: Literal["police_110", "ambulance_120", "fire_119", "other"]
+    people: People
+    description: Text | None = None
+
+
+class RescueActionTaken(Submission):
+    type: Literal["RescueActionTaken"]
+    action: RescueAction
+    people: People
+    description: Text | None = None
+
+
+class HelperJoined(Submission):
+    type: Literal["HelperJoined"]
+    description: Text
+    people: People | None = None
+
+
+class VictimHandedOver(Submission):
+    type: Literal["VictimHandedOver"]
+    to: ShortText
+
+
+class OutcomeRecorded(Submission):
+    type: Literal["OutcomeRecorded"]
+    outcome: Literal["recovered", "hospitalised", "deceased", "unknown"]
+    detail: Text | None = None
+
+
+class VictimDetailsRecorded(Submission):
+    type: Literal["VictimDetailsRecorded"]
+    name: ShortText
+    age: Annotated[int | None, Field(ge=0, le=150)] = None
+    phone: Annotated[str | None, StringConstraints(pattern=r"^[0-9+() -]{3,32}$")] = None
+
+
+class ThanksReceived(Submission):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    type: Literal["ThanksReceived"]
+    from_: Annotated[ShortText, Field(alias="from")]
+    via: ShortText | None = None
+    message: Text | None = None
+
+
+class EntryCorrected(Submission):
+    type: Literal["EntryCorrected"]
+    corrects_event_id: str
+    changes: Annotated[dict[str, Any], Field(min_length=1, max_length=20)]
+    reason: Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_target(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("corrects_event_id"), str):
+            data = dict(data)
+            data["corrects_event_id"] = canonical_uuid(
+                data["corrects_event_id"], "corrects_event_id"
+            )
+        return data
+
+
+class IncidentReviewed(Submission):
+    type: Literal["IncidentReviewed"]
+    findings: Text
+
+
+class IncidentReopened(Submission):
+    type: Literal["IncidentReopened"]
+    reason: Text
+
+
+# --- commendation -----------------------------------------------------------
+
+
+class CommendationNominated(Submission):
+    type: Literal["CommendationNominated"]
+    nominees: Annotated[list[RegistryId], Field(min_length=1, max_length=50)]
+    incident_id: str
+    citation: Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_incident(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("incident_id"), str):
+            data = dict(data)
+            data["incident_id"] = canonical_uuid(data["incident_id"], "incident_id")
+        return data
+
+
+class CommendationEndorsed(Submission):
+    type: Literal["CommendationEndorsed"]
+    note: Text | None = None
+
+
+class CommendationApproved(Submission):
+    type: Literal["CommendationApproved"]
+    award: ShortText
+
+
+class CommendationRejected(Submission):
+    type: Literal["CommendationRejected"]
+    reason: Text
+
+
+AnySubmission = Annotated[
+    PatrolStarted
+    | LineObservationRecorded
+    | PatrolEnded
+    | IncidentOpened
+    | ObservationRecorded
+    | EmergencyServicesCalled
+    | RescueActionTaken
+    | HelperJoined
+    | VictimHandedOver
+    | OutcomeRecorded
+    | VictimDetailsRecorded
+    | ThanksReceived
+    | EntryCorrected
+    | IncidentReviewed
+    | IncidentReopened
+    | CommendationNominated
+    | CommendationEndorsed
+    | CommendationApproved
+    | CommendationRejected,
+    Field(discriminator="type"),
+]
+
+MODELS: dict[str, type[Submission]] = {
+    m.model_fields["type"].annotation.__args__[0]: m  # type: ignore[union-attr]
+    for m in Submission.__subclasses__()
+}
+PATROL_TYPES = ("PatrolStarted", "LineObservationRecorded", "PatrolEnded")
+COMMENDATION_TYPES = (
+    "CommendationNominated",
+    "CommendationEndorsed",
+    "CommendationApproved",
+    "CommendationRejected",
+)
+INCIDENT_TYPES = tuple(t for t in MODELS if t not in PATROL_TYPES + COMMENDATION_TYPES) + (
+    "PersonalDataErased",
+)
+OPENING_TYPES = ("PatrolStarted", "IncidentOpened", "CommendationNominated")
+
+_adapter: TypeAdapter[AnySubmission] = TypeAdapter(AnySubmission)
+
+
+def parse_submission(raw: object) -> Submission:
+    """Validate one filed event, or raise `InvalidEventError` naming field and rule."""
+    if not isinstance(raw, dict):
+        raise InvalidEventError("each event must be a JSON object")
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        raise InvalidEventError("field `type`: required, the event type (e.g. IncidentOpened)")
+    if kind in SERVER_ONLY_TYPES:
+        raise InvalidEventError(
+            f"field `type`: {kind} is recorded by the server itself and cannot be filed"
+        )
+    if kind not in MODELS:
+        raise InvalidEventError(
+            f"field `type`: {kind!r} is not an event type; use one of {', '.join(MODELS)}"
+        )
+    for field in SERVER_FIELDS:
+        if field in raw:
+            raise InvalidEventError(
+                f"field `{field}`: set by the server, it cannot be sent by a client"
+            )
+    try:
+        return _adapter.validate_python(raw)
+    except ValidationError as e:
+        raise InvalidEventError(describe_validation_error(e, kind)) from None
+
+
+def revalidate(kind: str, content: dict[str, Any]) -> Submission:
+    """Validate a corrected entry's content as if it had been filed that way."""
+    try:
+        return MODELS[kind].model_validate(content)
+    except ValidationError as e:
+        raise InvalidEventError(
+            "the corrected entry would be invalid: " + describe_validation_error(e, kind)
+        ) from None
+
+
+def describe_validation_error(error: ValidationError, kind: str | None = None) -> str:
+    """Turn pydantic's errors into sentences that name the field and the rule."""
+    parts = []
+    for item in error.errors(include_url=False):
+        loc = [str(p) for p in item["loc"] if not (kind and p == kind)]
+        field = ".".join(loc) or "event"
+        parts.append(f"field `{field}`: {_rule(item)}")
+    return "; ".join(parts)
+
+
+def _rule(item: Any) -> str:
+    kind = item["type"]
+    ctx = item.get("ctx") or {}
+    got = item.get("input")
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        return "not a field of this event type (check the spelling)"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '')} (got {got!r})"
+    if kind == "timezone_aware":
+        return "must be an RFC 3339 time with an offset, e.g. 2025-10-16T15:20:00+08:00"
+    if kind.startswith("datetime"):
+        return "must be an RFC 3339 time with an offset, e.g. 2025-10-16T15:20:00+08:00"
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_long":
+        return f"at most {ctx.get('max_length')} items"
+    if kind == "too_short":
+        return f"at least {ctx.get('min_length')} item(s)"
+    if kind == "string_pattern_mismatch":
+        return "has characters that are not allowed here"
+    return str(item["msg"]).removeprefix("Value error, ")

@@ -1,2 +1,148 @@
+"""The `fieldlog` command line (typer + rich)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from incidents.application import FieldLog
+from incidents.config import ConfigurationError, Settings
+from incidents.errors import DomainError
+
+cli = typer.Typer(
+    help="fieldlog: an event-sourced incident log for field-crew safety events.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+token_cli = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
+cli.add_typer(token_cli, name="token")
+console = Console()
+err = Console(stderr=True)
+
+
+def open_fieldlog() -> FieldLog:
+    """The application on the configured store, or a clear message and exit 2."""
+    try:
+        return FieldLog(Settings.from_env())
+    except ConfigurationError as e:
+        err.print(f"[red]configuration:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes sharing the store")] = 1,
+) -> None:
+    """Run the API and web pages."""
+    import uvicorn
+
+    try:
+        Settings.from_env().eventsourcing_env()
+    except ConfigurationError as e:
+        err.print(f"[red]configuration:[/red] {e}")
+        raise typer.Exit(2) from None
+    console.print(f"fieldlog serving on http://{host}:{port} (API docs at /docs)")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@cli.command()
+def demo() -> None:
+    """Load the two stories of the seed page (idempotent) and print a fresh token per role."""
+    from incidents.demo import CHIKAN_MV, CHIKAN_SCENIC, DemoLoadError, load_demo
+    from incidents.tokens import TokenBook
+
+    app = open_fieldlog()
+    try:
+        summary = load_demo(app)
+    except DemoLoadError as e:
+        err.print(f"[red]demo not loaded:[/red] {e}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"demo data: {summary.stored} events stored, {summary.duplicate} already there; "
+        f"registry: {summary.registry_stored} new, {summary.registry_duplicate} already there"
+    )
+    book = TokenBook(app.store)
+    book.revoke_prefix("demo-")
+    console.print("tokens (the previous demo tokens are revoked):")
+    for role, crew_id in (
+        ("admin", None),
+        ("safety", None),
+        ("hr", None),
+        ("crew", CHIKAN_MV.crew_id),
+        ("crew", CHIKAN_SCENIC.crew_id),
+    ):
+        suffix = f"-{crew_id}" if crew_id else ""
+        issued = book.create(role, crew_id=crew_id, name=f"demo-{role}{suffix}-{_stamp()}")
+        label = f"{role} ({crew_id})" if crew_id else role
+        print(f"  {label:<22} {issued.token}")
+    app.close()
+
+
+def _stamp() -> str:
+    import secrets
+
+    return secrets.token_hex(3)
+
+
+@token_cli.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="crew, safety, hr or admin")],
+    crew: Annotated[str | None, typer.Option(help="the crew a crew token is bound to")] = None,
+    name: Annotated[str | None, typer.Option(help="unique name (default: generated)")] = None,
+    expires_days: Annotated[
+        int | None, typer.Option(help="days until the token expires (default: never)")
+    ] = None,
+) -> None:
+    """Print a new token on the last line of stdout; only its hash is stored."""
+    from incidents.tokens import TokenBook
+
+    app = open_fieldlog()
+    try:
+        if role == "crew" and crew and app.get_crew(crew) is None:
+            err.print(f"[red]refused:[/red] crew {crew} is not registered")
+            raise typer.Exit(1)
+        expires = timedelta(days=expires_days) if expires_days else None
+        issued = TokenBook(app.store).create(role, crew_id=crew, name=name, expires_in=expires)
+    except DomainError as e:
+        err.print(f"[red]refused:[/red] {e.detail}")
+        raise typer.Exit(1) from None
+    finally:
+        app.close()
+    err.print(
+        f"token {issued.name} for role {issued.role}"
+        + (f", crew {issued.crew_id}" if issued.crew_id else "")
+    )
+    print(issued.token)
+
+
+@token_cli.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="the token's name")]) -> None:
+    """The token stops working at once."""
+    from incidents.tokens import TokenBook
+
+    app = open_fieldlog()
+    try:
+        TokenBook(app.store).revoke(name)
+    except DomainError as e:
+        err.print(f"[red]refused:[/red] {e.detail}")
+        raise typer.Exit(1) from None
+    finally:
+        app.close()
+    console.print(f"token {name} revoked")
+
+
 def main() -> None:
-    pass
+    cli()

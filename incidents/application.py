@@ -73,8 +73,9 @@ class FieldLog(Application[UUID]):
             actor.check_may_file(filed.type)
             return self._store(filed, actor)
         except EventConflictError as e:
-            return Outcome(event_id, stream_id, "conflict", detail=e.detail,
-                           current_version=e.current_version)
+            return Outcome(
+                event_id, stream_id, "conflict", detail=e.detail, current_version=e.current_version
+            )
         except NotPermittedError as e:
             return Outcome(event_id, stream_id, "invalid", detail=e.detail, refusal="forbidden")
         except NotFoundError as e:
@@ -113,8 +114,9 @@ class FieldLog(Application[UUID]):
                 f"event_id {filed.event_id} was already used for a different event; "
                 "a new fact needs a new event_id"
             )
-        return Outcome(filed.event_id, str(found.stream_id), "duplicate",
-                       found.version, found.position)
+        return Outcome(
+            filed.event_id, str(found.stream_id), "duplicate", found.version, found.position
+        )
 
     def _decide(self, filed: sub.Submission, actor: Actor) -> Stream:
         """Load the stream and let its aggregate decide, after the cross-stream checks."""
@@ -295,7 +297,7 @@ class FieldLog(Application[UUID]):
 
     def _find(self, stream_id: UUID) -> Stream | None:
         try:
-            stream = self.repository.get(stream_id)
+            stream: object = self.repository.get(stream_id)
         except AggregateNotFoundError:
             return None
         assert isinstance(stream, Stream)
@@ -330,8 +332,8 @@ class FieldLog(Application[UUID]):
         while True:
             batch = self.recorder.select_notifications(start, 500, topics=[topic])
             for n in batch:
-                event = self.mapper.to_domain_event(n)
-                ids.append(getattr(event, "person_id", None) or getattr(event, "crew_id"))
+                state = vars(self.mapper.to_domain_event(n))
+                ids.append(state.get("person_id") or state["crew_id"])
             if len(batch) < 500:
                 return sorted(ids)
             start = batch[-1].id + 1

@@ -84,6 +84,4 @@ class Commendation(Stream):
 
     def check_can_approve(self) -> None:
         if self.status != "endorsed":
-            raise InvalidEventError(
-                "approval needs an endorsement first (CommendationEndorsed)"
-            )
+            raise InvalidEventError("approval needs an endorsement first (CommendationEndorsed)")

@@ -65,6 +65,4 @@ AnyFact = Fact | Opening
 
 def payload_of(event: object) -> dict[str, Any]:
     skip = set(ENVELOPE_FIELDS) | set(LIBRARY_FIELDS)
-    return {
-        PUBLISHED_NAMES.get(k, k): v for k, v in vars(event).items() if k not in skip
-    }
+    return {PUBLISHED_NAMES.get(k, k): v for k, v in vars(event).items() if k not in skip}

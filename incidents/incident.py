@@ -187,7 +187,9 @@ class Incident(Stream):
 
     @classmethod
     def open(cls, filed: sub.IncidentOpened, recorded_by: str) -> Incident:
-        return cls._create(IncidentOpened, id=UUID(filed.stream_id), **fact_kwargs(filed, recorded_by))
+        return cls._create(
+            IncidentOpened, id=UUID(filed.stream_id), **fact_kwargs(filed, recorded_by)
+        )
 
     def append(self, filed: sub.Submission, recorded_by: str) -> None:
         if isinstance(filed, sub.IncidentReviewed):

@@ -47,7 +47,9 @@ class Patrol(Stream):
 
     @classmethod
     def start(cls, filed: sub.PatrolStarted, recorded_by: str) -> Patrol:
-        return cls._create(PatrolStarted, id=UUID(filed.stream_id), **fact_kwargs(filed, recorded_by))
+        return cls._create(
+            PatrolStarted, id=UUID(filed.stream_id), **fact_kwargs(filed, recorded_by)
+        )
 
     def append(self, filed: sub.Submission, recorded_by: str) -> None:
         self.check_not_ended()

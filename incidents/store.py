@@ -15,13 +15,13 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 CLIENT_TABLE = "fieldlog_client_events"
-TOKEN_TABLE = "fieldlog_tokens"
+TOKEN_TABLE = "fieldlog_tokens"  # noqa: S105
 
 SQLITE_FULL = 2
 
@@ -55,7 +55,7 @@ def client_rows(client_events: Sequence[tuple[str, UUID, int, str]], as_hex: boo
     ]
 
 
-TOKEN_COLUMNS = (
+ISSUED_COLUMNS = (
     "name TEXT PRIMARY KEY, role TEXT NOT NULL, crew_id TEXT, "
     "token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, "
     "expires_at TEXT, revoked_at TEXT"
@@ -69,7 +69,7 @@ class SQLiteFieldlogRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {CLIENT_TABLE} ("
             "event_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, "
             "version INTEGER NOT NULL, fingerprint TEXT NOT NULL) WITHOUT ROWID",
-            f"CREATE TABLE IF NOT EXISTS {TOKEN_TABLE} ({TOKEN_COLUMNS})",
+            f"CREATE TABLE IF NOT EXISTS {TOKEN_TABLE} ({ISSUED_COLUMNS})",
         ]
 
     def _insert_events(
@@ -142,7 +142,7 @@ class PostgresFieldlogRecorder(PostgresApplicationRecorder):
             ).format(self.client_table)
         )
         self.sql_create_statements.append(
-            SQL("CREATE TABLE IF NOT EXISTS {} (" + TOKEN_COLUMNS + ")").format(
+            SQL("CREATE TABLE IF NOT EXISTS {} (" + ISSUED_COLUMNS + ")").format(
                 Composed([schema, SQL("."), Identifier(TOKEN_TABLE)])
             )
         )
@@ -174,8 +174,7 @@ class PostgresFieldlogRecorder(PostgresApplicationRecorder):
 
     def positions_of(self, stream_id: UUID) -> dict[int, int]:
         statement = SQL(
-            "SELECT originator_version AS v, notification_id AS p FROM {} "
-            "WHERE originator_id = %s"
+            "SELECT originator_version AS v, notification_id AS p FROM {} WHERE originator_id = %s"
         ).format(self.events_table)
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(statement, (stream_id,))

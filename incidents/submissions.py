@@ -17,10 +17,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
-    SerializerFunctionWrapHandler,
     model_serializer,
     model_validator,
 )
@@ -135,7 +135,9 @@ class PatrolEnded(Submission):
 
 # --- incident ---------------------------------------------------------------
 
-IncidentKind = Literal["drowning", "cardiac_arrest", "fall", "electrical", "fire", "traffic", "other"]
+IncidentKind = Literal[
+    "drowning", "cardiac_arrest", "fall", "electrical", "fire", "traffic", "other"
+]
 RescueAction = Literal[
     "reach_with_pole",
     "throw_flotation",
@@ -311,7 +313,8 @@ COMMENDATION_TYPES = (
     "CommendationApproved",
     "CommendationRejected",
 )
-INCIDENT_TYPES = tuple(t for t in MODELS if t not in PATROL_TYPES + COMMENDATION_TYPES) + (
+INCIDENT_TYPES = (
+    *(t for t in MODELS if t not in PATROL_TYPES + COMMENDATION_TYPES),
     "PersonalDataErased",
 )
 OPENING_TYPES = ("PatrolStarted", "IncidentOpened", "CommendationNominated")
@@ -365,7 +368,7 @@ def describe_validation_error(error: ValidationError, kind: str | None = None) -
     return "; ".join(parts)
 
 
-def _rule(item: Any) -> str:
+def _rule(item: Any) -> str:  # noqa: PLR0911 - one sentence per pydantic error kind
     kind = item["type"]
     ctx = item.get("ctx") or {}
     got = item.get("input")

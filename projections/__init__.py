@@ -1,0 +1,1 @@
+"""Read models: the questions crews, the safety office and HR ask, answered."""

@@ -1,0 +1,51 @@
+"""The FastAPI application: one FieldLog per process, built in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import openapi, problems
+from api.limits import BodyLimitMiddleware
+from api.responses import OrjsonResponse
+from api.routes import feed, filing, health, reading, registry, reports
+from incidents.application import FieldLog
+from incidents.config import Settings
+from incidents.tokens import TokenBook
+from projections.queries import LogReadModel
+
+DESCRIPTION = (
+    "An event-sourced incident log for field-crew safety events. Every observation, "
+    "rescue action and commendation is an immutable event."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        fieldlog = FieldLog(settings or Settings.from_env())
+        app.state.fieldlog = fieldlog
+        app.state.tokens = TokenBook(fieldlog.store)
+        app.state.read_model = LogReadModel(fieldlog)
+        try:
+            yield
+        finally:
+            fieldlog.close()
+
+    app = FastAPI(
+        title="fieldlog",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=OrjsonResponse,
+    )
+    app.add_middleware(BodyLimitMiddleware)
+    problems.install(app)
+    for module in (health, registry, filing, reading, feed, reports):
+        app.include_router(module.router)
+    openapi.install(app)
+    logging.getLogger("fieldlog").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,62 @@
+"""Dependencies every route uses: the process's application, the caller, the policy."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.policy import allowed_roles
+from api.problems import ProblemError
+from incidents.application import FieldLog
+from incidents.roles import Actor
+from incidents.tokens import TokenBook
+from projections.queries import ReadModel
+
+log = logging.getLogger("fieldlog.auth")
+
+
+def get_fieldlog(request: Request) -> FieldLog:
+    fieldlog: FieldLog = request.app.state.fieldlog
+    return fieldlog
+
+
+def get_read_model(request: Request) -> ReadModel:
+    read_model: ReadModel = request.app.state.read_model
+    return read_model
+
+
+def authorized_actor(request: Request) -> Actor:
+    """Authenticate the bearer token, then apply the role policy of the route (deny by
+    default: a route missing from the policy table answers 403 to everyone)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        log.warning("authentication failed: no bearer token on %s", request.url.path)
+        raise ProblemError(
+            401, "send `Authorization: Bearer <token>`", {"WWW-Authenticate": "Bearer"}
+        )
+    tokens: TokenBook = request.app.state.tokens
+    actor = tokens.authenticate(token.strip())
+    if actor is None:
+        log.warning(
+            "authentication failed: unknown, expired or revoked token on %s", request.url.path
+        )
+        raise ProblemError(
+            401, "the token is unknown, expired or revoked", {"WWW-Authenticate": "Bearer"}
+        )
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    if actor.role not in allowed_roles(request.method, template):
+        log.warning(
+            "authorisation refused: %s may not %s %s", actor.recorded_by, request.method, template
+        )
+        raise ProblemError(403, f"the {actor.role} role may not {request.method} {template}")
+    request.state.actor = actor
+    return actor
+
+
+FieldLogDep = Annotated[FieldLog, Depends(get_fieldlog)]
+ReadModelDep = Annotated[ReadModel, Depends(get_read_model)]
+ActorDep = Annotated[Actor, Depends(authorized_actor)]

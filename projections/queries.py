@@ -1,0 +1,426 @@
+"""The query side behind one interface, so the routes never know how a read is answered.
+
+`LogReadModel` answers from the log itself (per-stream reads from the stream, lists by a
+scan); it is the reference the projected read models are checked against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from incidents.application import FieldLog
+from incidents.commendation import Commendation
+from incidents.facts import AnyFact
+from incidents.incident import Incident
+from incidents.patrol import Patrol
+from incidents.presentation import stored_event
+from incidents.registry import Crew, Person
+from incidents.replay import corrected_entries, incident_state, replay
+from incidents.roles import Actor
+from projections.window import Window
+
+SCAN_BATCH = 1000
+
+
+class ReadModel(Protocol):
+    def people(self) -> list[dict[str, Any]]: ...
+    def person(self, person_id: str) -> dict[str, Any] | None: ...
+    def crews(self, actor: Actor) -> list[dict[str, Any]]: ...
+    def crew(self, crew_id: str) -> dict[str, Any] | None: ...
+    def patrols(
+        self, actor: Actor, crew_id: str | None, status: str | None
+    ) -> list[dict[str, Any]]: ...
+    def patrol(self, patrol_id: UUID, actor: Actor) -> dict[str, Any] | None: ...
+    def incidents(self, actor: Actor, filters: IncidentFilters) -> list[dict[str, Any]]: ...
+    def incident(self, incident_id: UUID, actor: Actor) -> dict[str, Any] | None: ...
+    def incident_events(self, incident_id: UUID, actor: Actor) -> list[dict[str, Any]] | None: ...
+    def incident_replay(
+        self, incident_id: UUID, actor: Actor, as_of: datetime | None, known_at: datetime | None
+    ) -> dict[str, Any] | None: ...
+    def commendations(self, actor: Actor) -> list[dict[str, Any]]: ...
+    def commendation(self, commendation_id: UUID, actor: Actor) -> dict[str, Any] | None: ...
+    def feed(self, after: int, limit: int, actor: Actor) -> list[dict[str, Any]]: ...
+    def crew_timeline(self, crew_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]: ...
+    def person_timeline(
+        self, person_id: str, window: Window, actor: Actor
+    ) -> list[dict[str, Any]]: ...
+    def recognition(self, window: Window) -> dict[str, Any]: ...
+    def head_position(self) -> int: ...
+
+
+class IncidentFilters:
+    def __init__(
+        self,
+        status: str | None = None,
+        crew_id: str | None = None,
+        kind: str | None = None,
+        window: Window | None = None,
+    ) -> None:
+        self.status = status
+        self.crew_id = crew_id
+        self.kind = kind
+        self.window = window or Window()
+
+    def keep(self, incident: dict[str, Any]) -> bool:
+        return (
+            (self.status is None or incident["status"] == self.status)
+            and (self.crew_id is None or incident["crew_id"] == self.crew_id)
+            and (self.kind is None or incident["kind"] == self.kind)
+            and self.window.holds(datetime.fromisoformat(incident["opened_at"]))
+        )
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class LogReadModel:
+    """Reads answered straight from the event log."""
+
+    def __init__(self, app: FieldLog) -> None:
+        self.app = app
+
+    # --- the log --------------------------------------------------------------
+
+    def scan(self, after: int = 0, limit: int | None = None) -> Iterator[tuple[AnyFact, int]]:
+        start = after + 1
+        seen = 0
+        while True:
+            batch = self.app.recorder.select_notifications(start, SCAN_BATCH)
+            for n in batch:
+                yield self.app.mapper.to_domain_event(n), n.id  # type: ignore[misc]
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+            if len(batch) < SCAN_BATCH:
+                return
+            start = batch[-1].id + 1
+
+    def head_position(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def _stream_events(self, stream_id: UUID, actor: Actor) -> list[dict[str, Any]]:
+        facts = self.app.get_facts(stream_id)
+        erased = any(type(f).__name__ == "PersonalDataErased" for f, _ in facts)
+        return [
+            stored_event(f, p, sees_personal_data=actor.sees_personal_data(), erased=erased)
+            for f, p in facts
+        ]
+
+    def _all_streams(self, actor: Actor) -> dict[str, list[dict[str, Any]]]:
+        """Every stream's stored events, in log order, personal data guarded."""
+        streams: dict[str, list[dict[str, Any]]] = {}
+        for fact, position in self.scan():
+            event = stored_event(fact, position, sees_personal_data=actor.sees_personal_data())
+            streams.setdefault(event["stream_id"], []).append(event)
+        for events in streams.values():
+            if any(e["type"] == "PersonalDataErased" for e in events):
+                for e in events:
+                    if e["type"] == "VictimDetailsRecorded":
+                        for k in ("name", "age", "phone"):
+                            e.pop(k, None)
+                        e["personal_data"] = "erased"
+        return streams
+
+    # --- registry -------------------------------------------------------------
+
+    def people(self) -> list[dict[str, Any]]:
+        return [p for pid in self.app.registry_ids(Person) if (p := self.person(pid))]
+
+    def person(self, person_id: str) -> dict[str, Any] | None:
+        person = self.app.get_person(person_id)
+        if person is None:
+            return None
+        crews = [
+            cid
+            for cid in self.app.registry_ids(Crew)
+            if (c := self.app.get_crew(cid)) and person_id in c.members
+        ]
+        return {"person_id": person.person_id, "name": person.name, "crews": crews}
+
+    def crews(self, actor: Actor) -> list[dict[str, Any]]:
+        ids = self.app.registry_ids(Crew)
+        return [c for cid in ids if actor.owns(cid) and (c := self.crew(cid))]
+
+    def crew(self, crew_id: str) -> dict[str, Any] | None:
+        crew = self.app.get_crew(crew_id)
+        if crew is None:
+            return None
+        members = []
+        for person_id, since in crew.members.items():
+            person = self.app.get_person(person_id)
+            members.append(
+                {
+                    "person_id": person_id,
+                    "name": person.name if person else None,
+                    "since": since.isoformat(),
+                }
+            )
+        return {"crew_id": crew.crew_id, "name": crew.name, "members": members}
+
+    # --- patrols --------------------------------------------------------------
+
+    def patrols(
+        self, actor: Actor, crew_id: str | None, status: str | None
+    ) -> list[dict[str, Any]]:
+        found = [
+            self._patrol_view(events)
+            for events in self._all_streams(actor).values()
+            if events[0]["type"] == "PatrolStarted"
+        ]
+        return sorted(
+            (
+                p
+                for p in found
+                if actor.owns(p["crew_id"])
+                and (crew_id is None or p["crew_id"] == crew_id)
+                and (status is None or p["status"] == status)
+            ),
+            key=lambda p: _instant(p["started_at"]),
+            reverse=True,
+        )
+
+    def patrol(self, patrol_id: UUID, actor: Actor) -> dict[str, Any] | None:
+        patrol = self.app.get_stream(patrol_id, Patrol)
+        if patrol is None or not actor.owns(patrol.crew_id):
+            return None
+        return self._patrol_view(self._stream_events(patrol_id, actor))
+
+    @staticmethod
+    def _patrol_view(events: list[dict[str, Any]]) -> dict[str, Any]:
+        started = events[0]
+        ended = next((e for e in events if e["type"] == "PatrolEnded"), None)
+        return {
+            "patrol_id": started["stream_id"],
+            "crew_id": started["crew_id"],
+            "line": started["line"],
+            "people": started["people"],
+            "status": "ended" if ended else "open",
+            "started_at": started["occurred_at"],
+            "ended_at": ended["occurred_at"] if ended else None,
+            "summary": ended.get("summary") if ended else None,
+            "version": events[-1]["version"],
+            "observations": [e for e in events if e["type"] == "LineObservationRecorded"],
+        }
+
+    # --- incidents ------------------------------------------------------------
+
+    def incidents(self, actor: Actor, filters: IncidentFilters) -> list[dict[str, Any]]:
+        states = [
+            incident_state(events)
+            for events in self._all_streams(actor).values()
+            if events[0]["type"] == "IncidentOpened"
+        ]
+        kept = [s for s in states if actor.owns(s["crew_id"]) and filters.keep(s)]
+        return sorted(
+            kept, key=lambda s: (_instant(s["opened_at"]), s["incident_id"]), reverse=True
+        )
+
+    def _own_incident_events(self, incident_id: UUID, actor: Actor) -> list[dict[str, Any]] | None:
+        incident = self.app.get_stream(incident_id, Incident)
+        if incident is None or not actor.owns(incident.crew_id):
+            return None
+        return self._stream_events(incident_id, actor)
+
+    def incident(self, incident_id: UUID, actor: Actor) -> dict[str, Any] | None:
+        events = self._own_incident_events(incident_id, actor)
+        return incident_state(events) if events else None
+
+    def incident_events(self, incident_id: UUID, actor: Actor) -> list[dict[str, Any]] | None:
+        return self._own_incident_events(incident_id, actor)
+
+    def incident_replay(
+        self, incident_id: UUID, actor: Actor, as_of: datetime | None, known_at: datetime | None
+    ) -> dict[str, Any] | None:
+        events = self._own_incident_events(incident_id, actor)
+        if events is None:
+            return None
+        return replay(events, as_of=as_of, known_at=known_at)
+
+    # --- commendations --------------------------------------------------------
+
+    def commendations(self, actor: Actor) -> list[dict[str, Any]]:
+        streams = self._all_streams(actor)
+        crews = {
+            sid: ev[0]["crew_id"]
+            for sid, ev in streams.items()
+            if ev[0]["type"] == "IncidentOpened"
+        }
+        views = [
+            self._commendation_view(events, crews.get(events[0]["incident_id"], ""))
+            for events in streams.values()
+            if events[0]["type"] == "CommendationNominated"
+        ]
+        kept = [v for v in views if actor.owns(v["crew_id"])]
+        return sorted(kept, key=lambda v: _instant(v["nominated_at"]), reverse=True)
+
+    def commendation(self, commendation_id: UUID, actor: Actor) -> dict[str, Any] | None:
+        commendation = self.app.get_stream(commendation_id, Commendation)
+        if commendation is None:
+            return None
+        crew_id = self.app.crew_of(commendation)
+        if not actor.owns(crew_id):
+            return None
+        return self._commendation_view(self._stream_events(commendation_id, actor), crew_id)
+
+    @staticmethod
+    def _commendation_view(events: list[dict[str, Any]], crew_id: str) -> dict[str, Any]:
+        nominated = events[0]
+        view: dict[str, Any] = {
+            "commendation_id": nominated["stream_id"],
+            "status": "nominated",
+            "nominees": nominated["nominees"],
+            "citation": nominated["citation"],
+            "incident_id": nominated["incident_id"],
+            "crew_id": crew_id,
+            "award": None,
+            "reason": None,
+            "nominated_at": nominated["occurred_at"],
+            "endorsed_at": None,
+            "decided_at": None,
+            "version": events[-1]["version"],
+        }
+        for e in events[1:]:
+            if e["type"] == "CommendationEndorsed":
+                view.update(status="endorsed", endorsed_at=e["occurred_at"], note=e.get("note"))
+            elif e["type"] == "CommendationApproved":
+                view.update(status="approved", award=e["award"], decided_at=e["occurred_at"])
+            elif e["type"] == "CommendationRejected":
+                view.update(status="rejected", reason=e["reason"], decided_at=e["occurred_at"])
+        return view
+
+    # --- feed and timelines ---------------------------------------------------
+
+    def feed(self, after: int, limit: int, actor: Actor) -> list[dict[str, Any]]:
+        erased = self._erased_incidents()
+        return [
+            stored_event(
+                f,
+                p,
+                sees_personal_data=actor.sees_personal_data(),
+                erased=str(f.originator_id) in erased,
+            )
+            for f, p in self.scan(after, limit)
+        ]
+
+    def _erased_incidents(self) -> set[str]:
+        return {
+            str(f.originator_id) for f, _ in self.scan() if type(f).__name__ == "PersonalDataErased"
+        }
+
+    def crew_timeline(self, crew_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
+        streams = self._all_streams(actor)
+        crew_streams = {
+            sid
+            for sid, events in streams.items()
+            if events[0]["type"] in ("PatrolStarted", "IncidentOpened")
+            and events[0]["crew_id"] == crew_id
+        }
+        events = [e for sid in crew_streams for e in streams[sid]]
+        return _timeline(events, window)
+
+    def person_timeline(self, person_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
+        events = [
+            e
+            for stream in self._all_streams(actor).values()
+            for e in stream
+            if person_id in (e.get("people") or []) or person_id in (e.get("nominees") or [])
+        ]
+        return _timeline(events, window)
+
+    # --- recognition ----------------------------------------------------------
+
+    def recognition(self, window: Window) -> dict[str, Any]:
+        streams = self._all_streams(Actor("hr", "report"))
+        incidents = {
+            sid: corrected_entries(ev)
+            for sid, ev in streams.items()
+            if ev[0]["type"] == "IncidentOpened"
+        }
+        commendations = [ev for ev in streams.values() if ev[0]["type"] == "CommendationNominated"]
+        people = {p["person_id"]: p["name"] for p in self.people()}
+        crews = {c: self.app.get_crew(c) for c in self.app.registry_ids(Crew)}
+        person_rows: dict[str, dict[str, Any]] = {
+            pid: {
+                "person_id": pid,
+                "name": name,
+                "crew_id": _crew_at(pid, crews, window),
+                "rescues": 0,
+                "commendations_nominated": 0,
+                "commendations_approved": 0,
+                "thanks": 0,
+            }
+            for pid, name in people.items()
+        }
+        crew_rows: dict[str, dict[str, Any]] = {
+            cid: {
+                "crew_id": cid,
+                "name": c.name if c else cid,
+                "rescues": 0,
+                "commendations_approved": 0,
+                "thanks": 0,
+            }
+            for cid, c in crews.items()
+        }
+        for entries in incidents.values():
+            crew_id = entries[0]["crew_id"]
+            rescuers, took_part = set(), set()
+            crew_rescue = False
+            thanks = [
+                e
+                for e in entries
+                if e["type"] == "ThanksReceived" and window.holds(_instant(e["occurred_at"]))
+            ]
+            for e in entries:
+                named = set(e.get("people") or [])
+                took_part |= named
+                if e["type"] in ("EmergencyServicesCalled", "RescueActionTaken") and window.holds(
+                    _instant(e["occurred_at"])
+                ):
+                    rescuers |= named
+                    crew_rescue = True
+            for pid in rescuers & person_rows.keys():
+                person_rows[pid]["rescues"] += 1
+            for pid in took_part & person_rows.keys():
+                person_rows[pid]["thanks"] += len(thanks)
+            if crew_id in crew_rows:
+                crew_rows[crew_id]["rescues"] += int(crew_rescue)
+                crew_rows[crew_id]["thanks"] += len(thanks)
+        for events in commendations:
+            nominated = events[0]
+            approved = next((e for e in events if e["type"] == "CommendationApproved"), None)
+            approved_in = approved is not None and window.holds(_instant(approved["occurred_at"]))
+            for pid in set(nominated["nominees"]) & person_rows.keys():
+                if window.holds(_instant(nominated["occurred_at"])):
+                    person_rows[pid]["commendations_nominated"] += 1
+                if approved_in:
+                    person_rows[pid]["commendations_approved"] += 1
+            crew_id = incidents.get(nominated["incident_id"], [{}])[0].get("crew_id")
+            if approved_in and crew_id in crew_rows:
+                crew_rows[crew_id]["commendations_approved"] += 1
+        return {
+            "from": window.start.isoformat() if window.start else None,
+            "to": window.end.isoformat() if window.end else None,
+            "people": [person_rows[k] for k in sorted(person_rows)],
+            "crews": [crew_rows[k] for k in sorted(crew_rows)],
+        }
+
+
+def _crew_at(person_id: str, crews: dict[str, Crew | None], window: Window) -> str | None:
+    """The person's crew at the window's end (the first by id if several)."""
+    for crew_id in sorted(crews):
+        crew = crews[crew_id]
+        if crew is None or person_id not in crew.members:
+            continue
+        since = crew.members[person_id]
+        if window.end is None or since < window.end:
+            return crew_id
+    return None
+
+
+def _timeline(events: list[dict[str, Any]], window: Window) -> list[dict[str, Any]]:
+    kept = [e for e in events if window.holds(_instant(e["occurred_at"]))]
+    return sorted(kept, key=lambda e: (_instant(e["occurred_at"]), e["position"]))

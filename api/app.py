@@ -15,7 +15,8 @@ from api.routes import feed, filing, health, reading, registry, reports
 from incidents.application import FieldLog
 from incidents.config import Settings
 from incidents.tokens import TokenBook
-from projections.queries import LogReadModel
+from projections.projected import ProjectedReadModel
+from projections.runner import ProjectionWorker
 
 DESCRIPTION = (
     "An event-sourced incident log for field-crew safety events. Every observation, "
@@ -27,12 +28,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         fieldlog = FieldLog(settings or Settings.from_env())
+        worker = ProjectionWorker(fieldlog)
+        if fieldlog.settings.inline_projections:
+            worker.start()
         app.state.fieldlog = fieldlog
         app.state.tokens = TokenBook(fieldlog.store)
-        app.state.read_model = LogReadModel(fieldlog)
+        app.state.projections = worker
+        app.state.read_model = ProjectedReadModel(worker)
         try:
             yield
         finally:
+            worker.stop()
             fieldlog.close()
 
     app = FastAPI(

@@ -19,6 +19,10 @@ cli = typer.Typer(
 )
 token_cli = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
 cli.add_typer(token_cli, name="token")
+projections_cli = typer.Typer(
+    help="Run, rebuild and inspect the read models.", no_args_is_help=True
+)
+cli.add_typer(projections_cli, name="projections")
 console = Console()
 err = Console(stderr=True)
 
@@ -142,6 +146,87 @@ def token_revoke(name: Annotated[str, typer.Argument(help="the token's name")]) 
     finally:
         app.close()
     console.print(f"token {name} revoked")
+
+
+@projections_cli.command("run")
+def projections_run() -> None:
+    """Run a projection worker that follows the log (for scale-out beside `serve`)."""
+    from projections.runner import ProjectionWorker
+
+    app = open_fieldlog()
+    worker = ProjectionWorker(app)
+    console.print(f"projection worker following the log (head {worker.head()}); Ctrl-C stops")
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild() -> None:
+    """Rebuild every read model from the log, with a progress bar."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from projections.runner import ProjectionWorker
+
+    app = open_fieldlog()
+    worker = ProjectionWorker(app)
+    head = worker.head()
+    columns = (
+        TextColumn("rebuilding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>9} events/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    import time
+
+    started = time.monotonic()
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("rebuild", total=head, rate="-")
+
+        def advance(count: int) -> None:
+            done = progress.tasks[0].completed + count
+            rate = done / max(time.monotonic() - started, 1e-6)
+            progress.update(task, advance=count, rate=f"{rate:,.0f}")
+
+        processed = worker.rebuild(on_batch=advance)
+    elapsed = time.monotonic() - started
+    console.print(
+        f"rebuilt {len(worker.projections)} read models from {processed} events in {elapsed:.1f} s"
+    )
+    app.close()
+
+
+@projections_cli.command("status")
+def projections_status() -> None:
+    """Each projection's position and lag behind the log's head."""
+    from rich.table import Table
+
+    from projections.runner import ProjectionWorker
+
+    app = open_fieldlog()
+    worker = ProjectionWorker(app)
+    head = worker.head()
+    table = Table(title=f"log head: position {head}")
+    table.add_column("projection")
+    table.add_column("position", justify="right")
+    table.add_column("lag", justify="right")
+    for name, position in worker.positions().items():
+        table.add_row(name, str(position), str(max(head - position, 0)))
+    console.print(table)
+    app.close()
 
 
 def main() -> None:

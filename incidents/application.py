@@ -3,13 +3,13 @@ file facts, register people and crews, and read streams back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoder
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording, Transcoder
 from eventsourcing.utils import get_topic
 
 from incidents import submissions as sub
@@ -28,7 +28,7 @@ from incidents.outcome import Outcome
 from incidents.patrol import Patrol
 from incidents.registry import Crew, CrewRegistered, Person, PersonRegistered
 from incidents.roles import Actor
-from incidents.store import FieldlogRecorder, fieldlog_recorder
+from incidents.store import FieldlogRecorder, fieldlog_recorder, schema_lock
 from incidents.streams import Stream, registry_stream_id, server_fact_kwargs
 from incidents.transcoding import OrjsonTranscoder
 
@@ -49,8 +49,10 @@ class FieldLog(Application[UUID]):
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        super().__init__(env=self.settings.eventsourcing_env())
+        with schema_lock(self.settings.db_url if self.settings.is_postgres else None):
+            super().__init__(env=self.settings.eventsourcing_env())
         self.store: FieldlogRecorder = fieldlog_recorder(self.recorder)
+        self.on_saved: list[Callable[[], None]] = []
         check = getattr(self.store, "check_durability", None)
         if check is not None:
             check()
@@ -62,6 +64,11 @@ class FieldLog(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """Wake in-process followers (the projection worker) after every save."""
+        for callback in list(self.on_saved):
+            callback()
 
     # --- filing ---------------------------------------------------------------
 

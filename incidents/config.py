@@ -21,6 +21,7 @@ class Settings:
     tz: ZoneInfo
     rate_limit: int
     secret_key: str | None
+    inline_projections: bool = True
 
     @property
     def is_postgres(self) -> bool:
@@ -46,6 +47,7 @@ class Settings:
             tz=tz,
             rate_limit=rate_limit,
             secret_key=env.get("FIELDLOG_SECRET_KEY") or None,
+            inline_projections=(env.get("FIELDLOG_PROJECTIONS") or "inline") != "external",
         )
 
     def eventsourcing_env(self) -> dict[str, str]:

@@ -9,7 +9,8 @@ per-incident key can join the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
@@ -24,6 +25,7 @@ CLIENT_TABLE = "fieldlog_client_events"
 TOKEN_TABLE = "fieldlog_tokens"  # noqa: S105
 
 SQLITE_FULL = 2
+SCHEMA_LOCK_KEY = 0x6669656C646C6F67  # 'fieldlog'
 
 
 class ClientEvent(NamedTuple):
@@ -195,3 +197,23 @@ def fieldlog_recorder(recorder: ApplicationRecorder) -> FieldlogRecorder:
     if not isinstance(recorder, (SQLiteFieldlogRecorder, PostgresFieldlogRecorder)):
         raise TypeError(f"unexpected recorder {type(recorder).__name__}")
     return recorder
+
+
+@contextmanager
+def schema_lock(db_url: str | None) -> Iterator[None]:
+    """Serialise table creation across processes starting at once on one PostgreSQL.
+
+    The library creates its types and functions without guarding against a concurrent
+    start-up ('tuple concurrently updated'); a session advisory lock makes it one at a time.
+    """
+    if not db_url or not db_url.startswith(("postgresql://", "postgres://")):
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))

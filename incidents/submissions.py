@@ -8,13 +8,15 @@ corrected entry, so a correction can never leave an invalid event behind.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
@@ -40,6 +42,21 @@ SERVER_ONLY_TYPES = (
     "MemberJoinedCrew",
     "MemberLeftCrew",
 )
+
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def rfc3339_text(value: Any) -> Any:
+    """A tablet's time must come as RFC 3339 text with its offset, never a bare number."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 time with an offset, e.g. 2025-10-16T15:20:00+08:00")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(rfc3339_text)]
 
 
 class Location(BaseModel):
@@ -70,7 +87,7 @@ class Submission(BaseModel):
     event_id: Annotated[str, Field(description="UUID chosen by the tablet")]
     type: str
     stream_id: Annotated[str, Field(description="UUID of the patrol, incident or commendation")]
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     time_certainty: Literal["measured", "estimated", "unknown"] = "measured"
     expected_version: Annotated[int | None, Field(ge=0)] = None
 
@@ -233,6 +250,18 @@ class EntryCorrected(Submission):
             data["corrects_event_id"] = canonical_uuid(
                 data["corrects_event_id"], "corrects_event_id"
             )
+        return data
+
+    def content(self) -> dict[str, Any]:
+        """A corrected time is compared as an instant, like the envelope's."""
+        data = super().content()
+        corrected = self.changes.get("occurred_at")
+        if isinstance(corrected, str) and RFC3339.match(corrected):
+            instant = datetime.fromisoformat(corrected.replace("z", "Z"))
+            data["changes"] = {
+                **data["changes"],
+                "occurred_at": instant.astimezone(UTC).isoformat(),
+            }
         return data
 
 

@@ -214,6 +214,8 @@ class LogReadModel:
             for events in self._all_streams(actor).values()
             if events[0]["type"] == "IncidentOpened"
         ]
+        for state in states:
+            state.pop("victim", None)  # lists never carry personal data
         kept = [s for s in states if actor.owns(s["crew_id"]) and filters.keep(s)]
         return sorted(
             kept, key=lambda s: (_instant(s["opened_at"]), s["incident_id"]), reverse=True
@@ -295,21 +297,25 @@ class LogReadModel:
     # --- feed and timelines ---------------------------------------------------
 
     def feed(self, after: int, limit: int, actor: Actor) -> list[dict[str, Any]]:
-        erased = self._erased_incidents()
-        return [
-            stored_event(
-                f,
-                p,
-                sees_personal_data=actor.sees_personal_data(),
-                erased=str(f.originator_id) in erased,
+        erased: dict[str, bool] = {}
+        items = []
+        for fact, position in self.scan(after, limit):
+            stream = str(fact.originator_id)
+            if type(fact).__name__ == "VictimDetailsRecorded" and stream not in erased:
+                erased[stream] = self._is_erased(fact.originator_id)
+            items.append(
+                stored_event(
+                    fact,
+                    position,
+                    sees_personal_data=actor.sees_personal_data(),
+                    erased=erased.get(stream, False),
+                )
             )
-            for f, p in self.scan(after, limit)
-        ]
+        return items
 
-    def _erased_incidents(self) -> set[str]:
-        return {
-            str(f.originator_id) for f, _ in self.scan() if type(f).__name__ == "PersonalDataErased"
-        }
+    def _is_erased(self, incident_id: UUID) -> bool:
+        incident = self.app.get_stream(incident_id, Incident)
+        return incident is not None and incident.personal_data_erased
 
     def crew_timeline(self, crew_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
         streams = self._all_streams(actor)

@@ -1,0 +1,262 @@
+"""The catalog: patrol, incident and commendation lists, and the crew and person timelines.
+
+Rows are shaped for their question: lists are filtered and ordered in SQL on indexed
+columns; each row carries the JSON the API returns. No personal data is kept here:
+victim details are stored withheld (the office reads them from the log).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from incidents.replay import incident_state
+from projections.base import FieldlogProjection, published
+from projections.views import Tx, micros
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS rm_streams ("
+    "stream_id TEXT PRIMARY KEY, kind TEXT NOT NULL, crew_id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rm_patrols ("
+    "patrol_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, status TEXT NOT NULL, "
+    "started_us BIGINT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rm_patrols_order ON rm_patrols (started_us, patrol_id)",
+    "CREATE TABLE IF NOT EXISTS rm_incidents ("
+    "incident_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, kind TEXT NOT NULL, "
+    "status TEXT NOT NULL, opened_us BIGINT NOT NULL, version BIGINT NOT NULL, "
+    "erased INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, entries TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rm_incidents_order ON rm_incidents (opened_us, incident_id)",
+    "CREATE INDEX IF NOT EXISTS rm_incidents_crew ON rm_incidents (crew_id, opened_us)",
+    "CREATE TABLE IF NOT EXISTS rm_commendations ("
+    "commendation_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, status TEXT NOT NULL, "
+    "nominated_us BIGINT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rm_commendations_order ON rm_commendations (nominated_us)",
+    "CREATE TABLE IF NOT EXISTS rm_timeline ("
+    "position BIGINT PRIMARY KEY, crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, "
+    "event TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rm_timeline_crew ON rm_timeline (crew_id, occurred_us, position)",
+    "CREATE TABLE IF NOT EXISTS rm_person_timeline ("
+    "person_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, position BIGINT NOT NULL, "
+    "event TEXT NOT NULL, PRIMARY KEY (person_id, occurred_us, position))",
+)
+TABLES = (
+    "rm_streams",
+    "rm_patrols",
+    "rm_incidents",
+    "rm_commendations",
+    "rm_timeline",
+    "rm_person_timeline",
+)
+PATROL_TYPES = ("PatrolStarted", "LineObservationRecorded", "PatrolEnded")
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Catalog(FieldlogProjection):
+    name = "catalog"
+    schema = SCHEMA
+    tables = TABLES
+
+    # --- timelines --------------------------------------------------------------
+
+    def _timelines(self, tx: Tx, event: dict[str, Any], crew_id: str | None) -> None:
+        occurred = micros(event["occurred_at"])
+        body = dumps(event)
+        if crew_id is not None:
+            tx.execute(
+                "INSERT INTO rm_timeline VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO NOTHING",
+                (event["position"], crew_id, occurred, body),
+            )
+        named = set(event.get("people") or []) | set(event.get("nominees") or [])
+        tx.executemany(
+            "INSERT INTO rm_person_timeline VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            [(person, occurred, event["position"], body) for person in sorted(named)],
+        )
+
+    # --- patrols ----------------------------------------------------------------
+
+    def on_PatrolStarted(self, tx: Tx, event: Any, position: int) -> None:
+        stored = published(event, position)
+        body = {
+            "patrol_id": stored["stream_id"],
+            "crew_id": stored["crew_id"],
+            "line": stored["line"],
+            "people": stored["people"],
+            "status": "open",
+            "started_at": stored["occurred_at"],
+            "ended_at": None,
+            "summary": None,
+            "version": stored["version"],
+            "observations": [],
+        }
+        tx.execute(
+            "INSERT INTO rm_streams VALUES (%s, 'patrol', %s) ON CONFLICT DO NOTHING",
+            (body["patrol_id"], body["crew_id"]),
+        )
+        tx.execute(
+            "INSERT INTO rm_patrols VALUES (%s, %s, 'open', %s, %s) ON CONFLICT DO NOTHING",
+            (body["patrol_id"], body["crew_id"], micros(stored["occurred_at"]), dumps(body)),
+        )
+        self._timelines(tx, stored, body["crew_id"])
+
+    def _patrol_event(self, tx: Tx, event: Any, position: int) -> None:
+        stored = published(event, position)
+        row = tx.one("SELECT body FROM rm_patrols WHERE patrol_id = %s", (stored["stream_id"],))
+        if row is None:
+            return
+        body = orjson.loads(row["body"])
+        body["version"] = stored["version"]
+        if stored["type"] == "LineObservationRecorded":
+            body["observations"].append(stored)
+        else:
+            body.update(
+                status="ended", ended_at=stored["occurred_at"], summary=stored.get("summary")
+            )
+        tx.execute(
+            "UPDATE rm_patrols SET status = %s, body = %s WHERE patrol_id = %s",
+            (body["status"], dumps(body), body["patrol_id"]),
+        )
+        self._timelines(tx, stored, body["crew_id"])
+
+    on_LineObservationRecorded = _patrol_event
+    on_PatrolEnded = _patrol_event
+
+    # --- incidents --------------------------------------------------------------
+
+    def on_IncidentOpened(self, tx: Tx, event: Any, position: int) -> None:
+        stored = published(event, position)
+        tx.execute(
+            "INSERT INTO rm_streams VALUES (%s, 'incident', %s) ON CONFLICT DO NOTHING",
+            (stored["stream_id"], stored["crew_id"]),
+        )
+        state = list_state([stored])
+        tx.execute(
+            "INSERT INTO rm_incidents (incident_id, crew_id, kind, status, opened_us, version, "
+            "state, entries) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (
+                stored["stream_id"],
+                stored["crew_id"],
+                state["kind"],
+                state["status"],
+                micros(state["opened_at"]),
+                stored["version"],
+                dumps(state),
+                dumps([stored]),
+            ),
+        )
+        self._timelines(tx, stored, stored["crew_id"])
+
+    def _incident_event(self, tx: Tx, event: Any, position: int) -> None:
+        stored = published(event, position)
+        row = tx.one(
+            "SELECT entries, erased FROM rm_incidents WHERE incident_id = %s",
+            (stored["stream_id"],),
+        )
+        if row is None:
+            return
+        entries: list[dict[str, Any]] = orjson.loads(row["entries"])
+        if any(e["position"] == position for e in entries):
+            return
+        entries.append(stored)
+        erased = bool(row["erased"]) or stored["type"] == "PersonalDataErased"
+        if erased:
+            for e in entries:
+                if e.get("personal_data") == "withheld":
+                    e["personal_data"] = "erased"
+        state = list_state(entries)
+        tx.execute(
+            "UPDATE rm_incidents SET kind = %s, status = %s, opened_us = %s, version = %s, "
+            "erased = %s, state = %s, entries = %s WHERE incident_id = %s",
+            (
+                state["kind"],
+                state["status"],
+                micros(state["opened_at"]),
+                stored["version"],
+                int(erased),
+                dumps(state),
+                dumps(entries),
+                stored["stream_id"],
+            ),
+        )
+        self._timelines(tx, stored, state["crew_id"])
+
+    on_ObservationRecorded = _incident_event
+    on_EmergencyServicesCalled = _incident_event
+    on_RescueActionTaken = _incident_event
+    on_HelperJoined = _incident_event
+    on_VictimHandedOver = _incident_event
+    on_OutcomeRecorded = _incident_event
+    on_VictimDetailsRecorded = _incident_event
+    on_ThanksReceived = _incident_event
+    on_EntryCorrected = _incident_event
+    on_IncidentReviewed = _incident_event
+    on_IncidentReopened = _incident_event
+    on_PersonalDataErased = _incident_event
+
+    # --- commendations ----------------------------------------------------------
+
+    def on_CommendationNominated(self, tx: Tx, event: Any, position: int) -> None:
+        stored = published(event, position)
+        owner = tx.one(
+            "SELECT crew_id FROM rm_streams WHERE stream_id = %s", (stored["incident_id"],)
+        )
+        crew_id = owner["crew_id"] if owner else ""
+        body = {
+            "commendation_id": stored["stream_id"],
+            "status": "nominated",
+            "nominees": stored["nominees"],
+            "citation": stored["citation"],
+            "incident_id": stored["incident_id"],
+            "crew_id": crew_id,
+            "award": None,
+            "reason": None,
+            "nominated_at": stored["occurred_at"],
+            "endorsed_at": None,
+            "decided_at": None,
+            "version": stored["version"],
+        }
+        tx.execute(
+            "INSERT INTO rm_commendations VALUES (%s, %s, 'nominated', %s, %s) "
+            "ON CONFLICT DO NOTHING",
+            (body["commendation_id"], crew_id, micros(stored["occurred_at"]), dumps(body)),
+        )
+        self._timelines(tx, stored, None)
+
+    def _commendation_event(self, tx: Tx, event: Any, position: int) -> None:
+        stored = published(event, position)
+        row = tx.one(
+            "SELECT body FROM rm_commendations WHERE commendation_id = %s", (stored["stream_id"],)
+        )
+        if row is None:
+            return
+        body = orjson.loads(row["body"])
+        body["version"] = stored["version"]
+        kind = stored["type"]
+        if kind == "CommendationEndorsed":
+            body.update(
+                status="endorsed", endorsed_at=stored["occurred_at"], note=stored.get("note")
+            )
+        elif kind == "CommendationApproved":
+            body.update(status="approved", award=stored["award"], decided_at=stored["occurred_at"])
+        else:
+            body.update(
+                status="rejected", reason=stored["reason"], decided_at=stored["occurred_at"]
+            )
+        tx.execute(
+            "UPDATE rm_commendations SET status = %s, body = %s WHERE commendation_id = %s",
+            (body["status"], dumps(body), body["commendation_id"]),
+        )
+
+    on_CommendationEndorsed = _commendation_event
+    on_CommendationApproved = _commendation_event
+    on_CommendationRejected = _commendation_event
+
+
+def list_state(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The incident as a list shows it: everything but the victim's details."""
+    state = incident_state(entries)
+    state.pop("victim", None)
+    return state

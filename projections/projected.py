@@ -1,0 +1,177 @@
+"""Reads answered by the projections (lists, timelines, the recognition report).
+
+Single-stream reads (an incident, its events and replay, a patrol, a commendation, a
+person, a crew) stay on the stream itself: one indexed read, always current. Lists,
+timelines and reports come from the views; before answering, a read waits briefly for
+the projections to reach the log's head, so a writer reads its own writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from incidents.roles import Actor
+from projections.catalog import list_state
+from projections.queries import IncidentFilters, LogReadModel
+from projections.recognition import report
+from projections.runner import ProjectionWorker
+from projections.views import MAX_US, MIN_US, Tx, View, micros
+from projections.window import Window
+
+CONSISTENCY_TIMEOUT = 2.0
+
+
+class ProjectedReadModel(LogReadModel):
+    def __init__(self, worker: ProjectionWorker) -> None:
+        super().__init__(worker.app)
+        self.worker = worker
+        by_name = {p.name: p.view for p in worker.projections}
+        self.directory: View = by_name["directory"]
+        self.catalog: View = by_name["catalog"]
+        self.recognition_view: View = by_name["recognition"]
+
+    def _current(self) -> None:
+        self.worker.wait_for(self.head_position(), CONSISTENCY_TIMEOUT)
+
+    # --- registry -----------------------------------------------------------------
+
+    def people(self) -> list[dict[str, Any]]:
+        self._current()
+        rows = self.directory.read(
+            lambda tx: tx.all(
+                "SELECT p.person_id, p.name, m.crew_id FROM dir_people p LEFT JOIN "
+                "dir_memberships m ON m.person_id = p.person_id AND m.until_us IS NULL"
+            )
+        )
+        people: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            person = people.setdefault(
+                r["person_id"], {"person_id": r["person_id"], "name": r["name"], "crews": []}
+            )
+            if r["crew_id"]:
+                person["crews"].append(r["crew_id"])
+        for person in people.values():
+            person["crews"].sort()
+        return [people[k] for k in sorted(people)]
+
+    def crews(self, actor: Actor) -> list[dict[str, Any]]:
+        self._current()
+
+        def query(tx: Tx) -> list[dict[str, Any]]:
+            crews = tx.all("SELECT crew_id, name FROM dir_crews")
+            members = tx.all(
+                "SELECT m.crew_id, m.person_id, m.since, p.name FROM dir_memberships m "
+                "LEFT JOIN dir_people p ON p.person_id = m.person_id "
+                "WHERE m.until_us IS NULL ORDER BY m.since_us"
+            )
+            found = {
+                c["crew_id"]: {"crew_id": c["crew_id"], "name": c["name"], "members": []}
+                for c in crews
+                if actor.owns(c["crew_id"])
+            }
+            for m in members:
+                if m["crew_id"] in found:
+                    found[m["crew_id"]]["members"].append(
+                        {"person_id": m["person_id"], "name": m["name"], "since": m["since"]}
+                    )
+            return [found[k] for k in sorted(found)]
+
+        return self.directory.read(query)
+
+    # --- lists ----------------------------------------------------------------------
+
+    def patrols(
+        self, actor: Actor, crew_id: str | None, status: str | None
+    ) -> list[dict[str, Any]]:
+        self._current()
+        sql, params = "SELECT body FROM rm_patrols WHERE 1=1", []
+        for column, value in (
+            ("crew_id", actor.crew_id if actor.is_crew else None),
+            ("crew_id", crew_id),
+            ("status", status),
+        ):
+            if value is not None:
+                sql += f" AND {column} = %s"
+                params.append(value)
+        sql += " ORDER BY started_us DESC, patrol_id DESC"
+        rows = self.catalog.read(lambda tx: tx.all(sql, params))
+        return [orjson.loads(r["body"]) for r in rows]
+
+    def incidents(self, actor: Actor, filters: IncidentFilters) -> list[dict[str, Any]]:
+        self._current()
+        sql = "SELECT state FROM rm_incidents WHERE opened_us >= %s AND opened_us < %s"
+        window = filters.window
+        params: list[Any] = [
+            MIN_US if window.start is None else micros(window.start),
+            MAX_US if window.end is None else micros(window.end),
+        ]
+        for column, value in (
+            ("crew_id", actor.crew_id if actor.is_crew else None),
+            ("crew_id", filters.crew_id),
+            ("status", filters.status),
+            ("kind", filters.kind),
+        ):
+            if value is not None:
+                sql += f" AND {column} = %s"
+                params.append(value)
+        sql += " ORDER BY opened_us DESC, incident_id DESC"
+        rows = self.catalog.read(lambda tx: tx.all(sql, params))
+        return [orjson.loads(r["state"]) for r in rows]
+
+    def commendations(self, actor: Actor) -> list[dict[str, Any]]:
+        self._current()
+        sql, params = "SELECT body FROM rm_commendations", []
+        if actor.is_crew:
+            sql += " WHERE crew_id = %s"
+            params.append(actor.crew_id)
+        sql += " ORDER BY nominated_us DESC, commendation_id DESC"
+        rows = self.catalog.read(lambda tx: tx.all(sql, params))
+        return [orjson.loads(r["body"]) for r in rows]
+
+    # --- timelines ------------------------------------------------------------------
+
+    def crew_timeline(self, crew_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
+        return self._timeline("rm_timeline", "crew_id", crew_id, window, actor)
+
+    def person_timeline(self, person_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
+        return self._timeline("rm_person_timeline", "person_id", person_id, window, actor)
+
+    def _timeline(
+        self, table: str, column: str, key: str, window: Window, actor: Actor
+    ) -> list[dict[str, Any]]:
+        self._current()
+        lo = MIN_US if window.start is None else micros(window.start)
+        hi = MAX_US if window.end is None else micros(window.end)
+        rows = self.catalog.read(
+            lambda tx: tx.all(
+                f"SELECT event FROM {table} WHERE {column} = %s AND occurred_us >= %s "
+                "AND occurred_us < %s ORDER BY occurred_us, position",
+                (key, lo, hi),
+            )
+        )
+        events = [orjson.loads(r["event"]) for r in rows]
+        if actor.sees_personal_data():
+            events = [self._with_personal_data(e, actor) for e in events]
+        return events
+
+    def _with_personal_data(self, event: dict[str, Any], actor: Actor) -> dict[str, Any]:
+        """The view keeps no personal data: the office reads it from the log itself."""
+        if event.get("personal_data") != "withheld":
+            return event
+        from uuid import UUID
+
+        for stored in self._stream_events(UUID(event["stream_id"]), actor):
+            if stored["event_id"] == event["event_id"]:
+                return stored
+        return event
+
+    # --- reports --------------------------------------------------------------------
+
+    def recognition(self, window: Window) -> dict[str, Any]:
+        self._current()
+        return self.recognition_view.read(lambda tx: report(tx, window))
+
+
+__all__ = ["ProjectedReadModel", "list_state"]

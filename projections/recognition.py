@@ -1,0 +1,229 @@
+"""Recognition facts for HR: rescues, thanks and commendations, counted over any period.
+
+Each fact is a row with its `occurred_us`, so a report for any window is a handful of
+indexed aggregate queries. Corrections rewrite the rows of the entry they correct
+(its people or its time may change).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from incidents.incident import apply_changes
+from projections.base import FieldlogProjection
+from projections.directory import crew_at
+from projections.views import MAX_US, MIN_US, Tx, micros
+from projections.window import Window
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS rc_incidents (incident_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rc_entries ("
+    "event_id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, content TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rc_acts ("
+    "event_id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, crew_id TEXT NOT NULL, "
+    "occurred_us BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rc_acts_time ON rc_acts (occurred_us)",
+    "CREATE TABLE IF NOT EXISTS rc_act_people ("
+    "event_id TEXT NOT NULL, person_id TEXT NOT NULL, PRIMARY KEY (event_id, person_id))",
+    "CREATE TABLE IF NOT EXISTS rc_participants ("
+    "event_id TEXT NOT NULL, incident_id TEXT NOT NULL, person_id TEXT NOT NULL, "
+    "PRIMARY KEY (event_id, person_id))",
+    "CREATE INDEX IF NOT EXISTS rc_participants_incident ON rc_participants (incident_id)",
+    "CREATE TABLE IF NOT EXISTS rc_thanks ("
+    "event_id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, crew_id TEXT NOT NULL, "
+    "occurred_us BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rc_thanks_time ON rc_thanks (occurred_us)",
+    "CREATE TABLE IF NOT EXISTS rc_commendations ("
+    "commendation_id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, crew_id TEXT NOT NULL, "
+    "nominated_us BIGINT NOT NULL, approved_us BIGINT)",
+    "CREATE TABLE IF NOT EXISTS rc_nominees ("
+    "commendation_id TEXT NOT NULL, person_id TEXT NOT NULL, "
+    "PRIMARY KEY (commendation_id, person_id))",
+)
+TABLES = (
+    "rc_incidents",
+    "rc_entries",
+    "rc_acts",
+    "rc_act_people",
+    "rc_participants",
+    "rc_thanks",
+    "rc_commendations",
+    "rc_nominees",
+)
+ACTS = ("EmergencyServicesCalled", "RescueActionTaken")
+COUNTED = (*ACTS, "HelperJoined", "ThanksReceived")
+
+
+class Recognition(FieldlogProjection):
+    name = "recognition"
+    schema = SCHEMA
+    tables = TABLES
+
+    def on_IncidentOpened(self, tx: Tx, event: Any, _: int) -> None:
+        tx.execute(
+            "INSERT INTO rc_incidents VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (str(event.originator_id), event.crew_id),
+        )
+
+    def _counted(self, tx: Tx, event: Any, _: int) -> None:
+        content = {
+            "type": type(event).__name__,
+            "occurred_at": event.occurred_at.isoformat(),
+            **event.payload(),
+        }
+        incident_id = str(event.originator_id)
+        tx.execute(
+            "INSERT INTO rc_entries VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            (event.event_id, incident_id, orjson.dumps(content).decode()),
+        )
+        self._write_facts(tx, event.event_id, incident_id, content)
+
+    on_EmergencyServicesCalled = _counted
+    on_RescueActionTaken = _counted
+    on_HelperJoined = _counted
+    on_ThanksReceived = _counted
+
+    def on_EntryCorrected(self, tx: Tx, event: Any, _: int) -> None:
+        row = tx.one(
+            "SELECT incident_id, content FROM rc_entries WHERE event_id = %s",
+            (event.corrects_event_id,),
+        )
+        if row is None:
+            return
+        content = apply_changes(orjson.loads(row["content"]), event.changes)
+        tx.execute(
+            "UPDATE rc_entries SET content = %s WHERE event_id = %s",
+            (orjson.dumps(content).decode(), event.corrects_event_id),
+        )
+        for table in ("rc_acts", "rc_act_people", "rc_participants", "rc_thanks"):
+            tx.execute(f"DELETE FROM {table} WHERE event_id = %s", (event.corrects_event_id,))
+        self._write_facts(tx, event.corrects_event_id, row["incident_id"], content)
+
+    @staticmethod
+    def _write_facts(tx: Tx, event_id: str, incident_id: str, content: dict[str, Any]) -> None:
+        owner = tx.one("SELECT crew_id FROM rc_incidents WHERE incident_id = %s", (incident_id,))
+        crew_id = owner["crew_id"] if owner else ""
+        people = sorted(set(content.get("people") or []))
+        occurred = micros(content["occurred_at"])
+        tx.executemany(
+            "INSERT INTO rc_participants VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            [(event_id, incident_id, p) for p in people],
+        )
+        if content["type"] in ACTS:
+            tx.execute(
+                "INSERT INTO rc_acts VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (event_id, incident_id, crew_id, occurred),
+            )
+            tx.executemany(
+                "INSERT INTO rc_act_people VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [(event_id, p) for p in people],
+            )
+        elif content["type"] == "ThanksReceived":
+            tx.execute(
+                "INSERT INTO rc_thanks VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (event_id, incident_id, crew_id, occurred),
+            )
+
+    def on_CommendationNominated(self, tx: Tx, event: Any, _: int) -> None:
+        owner = tx.one(
+            "SELECT crew_id FROM rc_incidents WHERE incident_id = %s", (event.incident_id,)
+        )
+        commendation_id = str(event.originator_id)
+        tx.execute(
+            "INSERT INTO rc_commendations VALUES (%s, %s, %s, %s, NULL) ON CONFLICT DO NOTHING",
+            (
+                commendation_id,
+                event.incident_id,
+                owner["crew_id"] if owner else "",
+                micros(event.occurred_at),
+            ),
+        )
+        tx.executemany(
+            "INSERT INTO rc_nominees VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            [(commendation_id, p) for p in sorted(set(event.nominees))],
+        )
+
+    def on_CommendationApproved(self, tx: Tx, event: Any, _: int) -> None:
+        tx.execute(
+            "UPDATE rc_commendations SET approved_us = %s WHERE commendation_id = %s",
+            (micros(event.occurred_at), str(event.originator_id)),
+        )
+
+
+def bounds(window: Window) -> tuple[int, int]:
+    return (
+        MIN_US if window.start is None else micros(window.start),
+        MAX_US if window.end is None else micros(window.end),
+    )
+
+
+def report(tx: Tx, window: Window) -> dict[str, Any]:
+    """The contract's recognition report over [from, to)."""
+    lo, hi = bounds(window)
+    people = sorted(tx.all("SELECT person_id, name FROM dir_people"), key=lambda r: r["person_id"])
+    crews = sorted(tx.all("SELECT crew_id, name FROM dir_crews"), key=lambda r: r["crew_id"])
+
+    def counts(sql: str) -> dict[str, int]:
+        return {r["k"]: int(r["n"]) for r in tx.all(sql, (lo, hi))}
+
+    rescues = counts(
+        "SELECT p.person_id AS k, COUNT(DISTINCT a.incident_id) AS n FROM rc_acts a "
+        "JOIN rc_act_people p ON p.event_id = a.event_id "
+        "WHERE a.occurred_us >= %s AND a.occurred_us < %s GROUP BY p.person_id"
+    )
+    thanks = counts(
+        "SELECT p.person_id AS k, COUNT(DISTINCT t.event_id) AS n FROM rc_thanks t "
+        "JOIN rc_participants p ON p.incident_id = t.incident_id "
+        "WHERE t.occurred_us >= %s AND t.occurred_us < %s GROUP BY p.person_id"
+    )
+    nominated = counts(
+        "SELECT n.person_id AS k, COUNT(*) AS n FROM rc_commendations c "
+        "JOIN rc_nominees n ON n.commendation_id = c.commendation_id "
+        "WHERE c.nominated_us >= %s AND c.nominated_us < %s GROUP BY n.person_id"
+    )
+    approved = counts(
+        "SELECT n.person_id AS k, COUNT(*) AS n FROM rc_commendations c "
+        "JOIN rc_nominees n ON n.commendation_id = c.commendation_id "
+        "WHERE c.approved_us >= %s AND c.approved_us < %s GROUP BY n.person_id"
+    )
+    crew_rescues = counts(
+        "SELECT crew_id AS k, COUNT(DISTINCT incident_id) AS n FROM rc_acts "
+        "WHERE occurred_us >= %s AND occurred_us < %s GROUP BY crew_id"
+    )
+    crew_thanks = counts(
+        "SELECT crew_id AS k, COUNT(*) AS n FROM rc_thanks "
+        "WHERE occurred_us >= %s AND occurred_us < %s GROUP BY crew_id"
+    )
+    crew_approved = counts(
+        "SELECT crew_id AS k, COUNT(*) AS n FROM rc_commendations "
+        "WHERE approved_us >= %s AND approved_us < %s GROUP BY crew_id"
+    )
+    end = None if window.end is None else hi
+    return {
+        "from": window.start.isoformat() if window.start else None,
+        "to": window.end.isoformat() if window.end else None,
+        "people": [
+            {
+                "person_id": p["person_id"],
+                "name": p["name"],
+                "crew_id": crew_at(tx, p["person_id"], end),
+                "rescues": rescues.get(p["person_id"], 0),
+                "commendations_nominated": nominated.get(p["person_id"], 0),
+                "commendations_approved": approved.get(p["person_id"], 0),
+                "thanks": thanks.get(p["person_id"], 0),
+            }
+            for p in people
+        ],
+        "crews": [
+            {
+                "crew_id": c["crew_id"],
+                "name": c["name"],
+                "rescues": crew_rescues.get(c["crew_id"], 0),
+                "commendations_approved": crew_approved.get(c["crew_id"], 0),
+                "thanks": crew_thanks.get(c["crew_id"], 0),
+            }
+            for c in crews
+        ],
+    }

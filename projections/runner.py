@@ -1,0 +1,181 @@
+"""Drives the projections: catch up from each one's tracked position, then follow the log.
+
+The library's `ProjectionRunner` needs `subscribe()`, which its SQLite recorder lacks,
+so this one small loop over `select_notifications` serves both stores: it is woken in
+process after each save, by LISTEN/NOTIFY on PostgreSQL, and polls as the fallback.
+Each event is applied to a view together with its tracking position in one transaction;
+a position another worker already applied is refused by the tracking table, so several
+workers on one database never double-count.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from incidents.application import FieldLog
+from incidents.store import schema_lock
+from projections.base import FieldlogProjection
+from projections.catalog import Catalog
+from projections.directory import Directory
+from projections.recognition import Recognition
+from projections.views import make_view
+
+log = logging.getLogger("fieldlog.projections")
+PROJECTIONS: tuple[type[FieldlogProjection], ...] = (Directory, Catalog, Recognition)
+BATCH = 500
+POLL_SECONDS = 0.5
+
+
+def tracking_name(projection: FieldlogProjection) -> str:
+    return f"FieldLog/{projection.name}"
+
+
+def build_projections(app: FieldLog) -> list[FieldlogProjection]:
+    datastore = app.factory.datastore  # type: ignore[attr-defined]
+    with schema_lock(app.settings.db_url if app.settings.is_postgres else None):
+        return [cls(make_view(datastore, cls.schema, cls.tables)) for cls in PROJECTIONS]
+
+
+class ProjectionWorker:
+    """Keeps every projection of one application up to date."""
+
+    def __init__(self, app: FieldLog, projections: Sequence[FieldlogProjection] | None = None):
+        self.app = app
+        self.projections = list(projections or build_projections(app))
+        self.wake = threading.Event()
+        self.progress = threading.Condition()
+        self.stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+
+    # --- positions --------------------------------------------------------------
+
+    def position(self, projection: FieldlogProjection) -> int:
+        return projection.view.max_tracking_id(tracking_name(projection)) or 0
+
+    def positions(self) -> dict[str, int]:
+        return {p.name: self.position(p) for p in self.projections}
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    # --- work -------------------------------------------------------------------
+
+    def catch_up(
+        self, until: int | None = None, on_batch: Callable[[int], None] | None = None
+    ) -> int:
+        """Apply every event after each projection's position; returns how many were read."""
+        processed = 0
+        while not self.stopping.is_set():
+            positions = {p.name: self.position(p) for p in self.projections}
+            start = min(positions.values()) + 1
+            if until is not None and start > until:
+                break
+            batch = self.app.recorder.select_notifications(start, BATCH)
+            if not batch:
+                break
+            for notification in batch:
+                event = self.app.mapper.to_domain_event(notification)
+                for projection in self.projections:
+                    if notification.id > positions[projection.name]:
+                        self._apply(projection, event, notification.id, positions)
+            processed += len(batch)
+            if on_batch:
+                on_batch(len(batch))
+            with self.progress:
+                self.progress.notify_all()
+        return processed
+
+    def _apply(
+        self, projection: FieldlogProjection, event: Any, position: int, positions: dict[str, int]
+    ) -> None:
+        try:
+            projection.process_event(event, Tracking(tracking_name(projection), position))
+        except IntegrityError:
+            # Another worker applied it first: its transaction holds the rows.
+            log.debug("%s: position %s already applied elsewhere", projection.name, position)
+        positions[projection.name] = position
+
+    def rebuild(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Empty every view and replay the whole log into it."""
+        for projection in self.projections:
+            projection.view.reset(tracking_name(projection))
+        return self.catch_up(on_batch=on_batch)
+
+    # --- following the log --------------------------------------------------------
+
+    def start(self) -> None:
+        """Follow the log in a background thread until `stop()`."""
+        self.app.on_saved.append(self.wake.set)
+        self._thread = threading.Thread(target=self._follow, name="projections", daemon=True)
+        self._thread.start()
+        if self.app.settings.is_postgres:
+            self._listener = threading.Thread(target=self._listen, name="listen", daemon=True)
+            self._listener.start()
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            while not self.stopping.wait(1.0):
+                pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        if self.wake.set in self.app.on_saved:
+            self.app.on_saved.remove(self.wake.set)
+        for thread in (self._thread, self._listener):
+            if thread is not None:
+                thread.join(timeout=5)
+
+    def _follow(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.catch_up()
+            except Exception:  # keep following; the next pass retries from the tracked position
+                log.exception("projection pass failed; retrying")
+                time.sleep(POLL_SECONDS)
+            self.wake.wait(POLL_SECONDS)
+            self.wake.clear()
+
+    def _listen(self) -> None:
+        """Wake on PostgreSQL NOTIFY from the event table (other processes' writes)."""
+        import psycopg
+
+        url = self.app.settings.db_url
+        channel = self.app.recorder.channel_name  # type: ignore[attr-defined]
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f'LISTEN "{channel}"')
+                    while not self.stopping.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.wake.set()
+            except psycopg.Error:
+                log.warning("LISTEN connection lost; polling until it is back")
+                self.stopping.wait(POLL_SECONDS)
+
+    # --- read-your-writes -----------------------------------------------------------
+
+    def wait_for(self, position: int, timeout: float = 2.0) -> bool:
+        """Block until every projection has applied `position` (or the timeout passes)."""
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            if all(self.position(p) >= position for p in self.projections):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.wake.set()
+            with self.progress:
+                self.progress.wait(min(pause, remaining))
+            pause = min(pause * 2, 0.05)

@@ -1,0 +1,150 @@
+"""Views: tracking recorders that also hold a read model's tables.
+
+A projection writes its rows and its tracking position in one transaction, on
+SQLite and PostgreSQL alike, through `Tx` (SQL written once, with `%s` placeholders).
+Single-row tracking refuses a position that is not newer than the stored one, so two
+workers on one database can never both apply the same event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg.sql import SQL
+
+T = TypeVar("T")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MIN_US = -(2**62)
+MAX_US = 2**62
+
+
+def micros(instant: datetime | str) -> int:
+    """An instant as whole microseconds since the epoch (portable, sortable)."""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    return (instant - EPOCH) // timedelta(microseconds=1)
+
+
+class Tx:
+    """A cursor that speaks `%s` placeholders on both stores and returns dict rows."""
+
+    def __init__(self, cursor: Any, *, qmark: bool) -> None:
+        self.cursor = cursor
+        self.qmark = qmark
+
+    def _sql(self, sql: str) -> Any:
+        return sql.replace("%s", "?") if self.qmark else sql.encode()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.execute(sql, params)
+        return [dict(r) for r in self.cursor.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+
+class View(Protocol):
+    """What a projection and its queries need from a view, whatever the store."""
+
+    tables: Sequence[str]
+
+    def transact(self, tracking: Tracking | None, work: Callable[[Tx], None]) -> None: ...
+    def read(self, work: Callable[[Tx], T]) -> T: ...
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+    def reset(self, application_name: str) -> None: ...
+
+
+class SQLiteView(SQLiteTrackingRecorder):
+    def __init__(self, datastore: SQLiteDatastore, schema: Sequence[str], tables: Sequence[str]):
+        self.schema = list(schema)
+        self.tables: Sequence[str] = tuple(tables)
+        super().__init__(datastore)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self.schema]
+
+    @contextmanager
+    def _immediate(self) -> Iterator[tuple[Tx, Any]]:
+        # BEGIN IMMEDIATE takes the write lock up front: a read-then-write transaction
+        # must never find its snapshot stale when it comes to write.
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(cursor.sqlite_cursor, qmark=True), cursor
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def transact(self, tracking: Tracking | None, work: Callable[[Tx], None]) -> None:
+        with self._immediate() as (tx, cursor):
+            work(tx)
+            if tracking is not None:
+                self._insert_tracking(cursor, tracking)
+
+    def read(self, work: Callable[[Tx], T]) -> T:
+        with self.datastore.transaction(commit=False) as c:
+            return work(Tx(c.sqlite_cursor, qmark=True))
+
+    def reset(self, application_name: str) -> None:
+        with self._immediate() as (tx, _):
+            for table in self.tables:
+                tx.execute(f"DELETE FROM {table}")
+            tx.execute("DELETE FROM tracking WHERE application_name = %s", (application_name,))
+
+
+class PostgresView(PostgresTrackingRecorder):
+    def __init__(
+        self, datastore: PostgresDatastore, schema: Sequence[str], tables: Sequence[str]
+    ) -> None:
+        super().__init__(datastore, tracking_table_name="fieldlog_tracking")
+        self.tables: Sequence[str] = tuple(tables)
+        for statement in schema:
+            self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+
+    def transact(self, tracking: Tracking | None, work: Callable[[Tx], None]) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            work(Tx(curs, qmark=False))
+            if tracking is not None:
+                self._insert_tracking(curs, tracking)
+
+    def read(self, work: Callable[[Tx], T]) -> T:
+        with self.datastore.transaction(commit=False) as curs:
+            return work(Tx(curs, qmark=False))
+
+    def reset(self, application_name: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            tx = Tx(curs, qmark=False)
+            tx.execute(f"TRUNCATE {', '.join(self.tables)}")
+            tx.execute(
+                "DELETE FROM fieldlog_tracking WHERE application_name = %s", (application_name,)
+            )
+
+
+def make_view(datastore: object, schema: Sequence[str], tables: Sequence[str]) -> View:
+    if isinstance(datastore, SQLiteDatastore):
+        view: View = SQLiteView(datastore, schema, tables)
+    elif isinstance(datastore, PostgresDatastore):
+        view = PostgresView(datastore, schema, tables)
+    else:
+        raise TypeError(f"no view for {type(datastore).__name__}")
+    view.create_table()  # type: ignore[attr-defined]
+    return view
+
+
+__all__ = ["MAX_US", "MIN_US", "IntegrityError", "Tx", "View", "make_view", "micros"]

@@ -148,6 +148,98 @@ def token_revoke(name: Annotated[str, typer.Argument(help="the token's name")]) 
     console.print(f"token {name} revoked")
 
 
+@cli.command()
+def replay(
+    incident_id: Annotated[str, typer.Argument(help="the incident's UUID")],
+    as_of: Annotated[str | None, typer.Option(help="keep what had happened by then")] = None,
+    known_at: Annotated[str | None, typer.Option(help="keep what was recorded by then")] = None,
+    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+) -> None:
+    """Print the incident step by step in the terminal."""
+    from uuid import UUID
+
+    from api.terminal import print_replay
+    from incidents.roles import Actor
+    from projections.queries import LogReadModel
+    from projections.window import BadWindowError, Window
+
+    if lang not in ("zh", "en"):
+        err.print("[red]refused:[/red] --lang must be zh or en")
+        raise typer.Exit(2)
+    app = open_fieldlog()
+    try:
+        tz = app.settings.tz
+        try:
+            cut_as_of = Window.parse(as_of, None, tz).start
+            cut_known_at = Window.parse(known_at, None, tz).start
+            incident = UUID(incident_id)
+        except (BadWindowError, ValueError) as e:
+            err.print(f"[red]refused:[/red] {e}")
+            raise typer.Exit(2) from None
+        found = LogReadModel(app).incident_replay(
+            incident, Actor("admin", "cli"), as_of=cut_as_of, known_at=cut_known_at
+        )
+        if found is None:
+            err.print(f"[red]no incident {incident_id}[/red]")
+            raise typer.Exit(1)
+        print_replay(found, lang, tz, console)
+    finally:
+        app.close()
+
+
+report_cli = typer.Typer(help="Reports for HR.", no_args_is_help=True)
+cli.add_typer(report_cli, name="report")
+
+
+@report_cli.command("recognition")
+def report_recognition(
+    from_: Annotated[str | None, typer.Option("--from", help="date or RFC 3339 time")] = None,
+    to: Annotated[str | None, typer.Option(help="date (inclusive) or time (exclusive)")] = None,
+    format: Annotated[str, typer.Option(help="csv, pdf or json")] = "csv",
+    output: Annotated[str | None, typer.Option("-o", "--output", help="file to write")] = None,
+) -> None:
+    """The HR recognition report (csv by default) to stdout or a file."""
+    import sys
+
+    import orjson
+
+    from api.recognition_export import render
+    from api.recognition_pdf import MissingFontError
+    from projections.projected import ProjectedReadModel
+    from projections.runner import ProjectionWorker
+    from projections.window import BadWindowError, Window
+
+    if format not in ("csv", "pdf", "json"):
+        err.print("[red]refused:[/red] --format must be csv, pdf or json")
+        raise typer.Exit(2)
+    if format == "pdf" and output is None and sys.stdout.isatty():
+        err.print("[red]refused:[/red] a PDF needs -o FILE (or a pipe)")
+        raise typer.Exit(2)
+    app = open_fieldlog()
+    try:
+        try:
+            window = Window.parse(from_, to, app.settings.tz)
+        except BadWindowError as e:
+            err.print(f"[red]refused:[/red] {e}")
+            raise typer.Exit(2) from None
+        worker = ProjectionWorker(app)
+        worker.catch_up()
+        try:
+            body, _ = render(ProjectedReadModel(worker), window, format, app.settings.tz)
+        except MissingFontError as e:
+            err.print(f"[red]refused:[/red] {e}")
+            raise typer.Exit(1) from None
+    finally:
+        app.close()
+    data = orjson.dumps(body, option=orjson.OPT_INDENT_2) if isinstance(body, dict) else body
+    if output:
+        with open(output, "wb") as f:
+            f.write(data)
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.buffer.write(data)
+
+
 @projections_cli.command("run")
 def projections_run() -> None:
     """Run a projection worker that follows the log (for scale-out beside `serve`)."""

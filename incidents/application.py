@@ -239,14 +239,16 @@ class FieldLog(Application[UUID]):
 
     # --- registry -------------------------------------------------------------
 
-    def register_person(self, person_id: str, name: str, actor: Actor) -> tuple[str, Person]:
+    def register_person(
+        self, person_id: str, name: str, actor: Actor, since: datetime | None = None
+    ) -> tuple[str, Person]:
         """Answers ("stored" | "duplicate", person); other data is a RegistryConflictError."""
         for _ in range(MAX_RACE_RETRIES):
             person = self.get_person(person_id)
             if person is not None:
                 person.check_same_registration(name)
                 return "duplicate", person
-            person = Person.register(person_id, name, **self._server_envelope(actor))
+            person = Person.register(person_id, name, **self._server_envelope(actor, since))
             try:
                 self.save(person)
             except RecordConflictError:
@@ -255,8 +257,14 @@ class FieldLog(Application[UUID]):
         raise EventConflictError("the registry is busy; try again")
 
     def register_crew(
-        self, crew_id: str, name: str, members: list[str], actor: Actor
+        self,
+        crew_id: str,
+        name: str,
+        members: list[str],
+        actor: Actor,
+        since: datetime | None = None,
     ) -> tuple[str, Crew]:
+        """`since` backdates the membership (loading a crew that existed before the log)."""
         for _ in range(MAX_RACE_RETRIES):
             crew = self.get_crew(crew_id)
             if crew is not None:
@@ -265,7 +273,7 @@ class FieldLog(Application[UUID]):
             self._check_people(members, "members")
             if len(set(members)) != len(members):
                 raise InvalidEventError("field `members`: a person is listed twice")
-            crew = Crew.register(crew_id, name, members, **self._server_envelope(actor))
+            crew = Crew.register(crew_id, name, members, **self._server_envelope(actor, since))
             try:
                 self.save(crew)
             except RecordConflictError:
@@ -297,8 +305,8 @@ class FieldLog(Application[UUID]):
         return crew
 
     @staticmethod
-    def _server_envelope(actor: Actor) -> dict[str, Any]:
-        return server_fact_kwargs(uuid4(), datetime.now(UTC), actor.recorded_by)
+    def _server_envelope(actor: Actor, since: datetime | None = None) -> dict[str, Any]:
+        return server_fact_kwargs(uuid4(), since or datetime.now(UTC), actor.recorded_by)
 
     # --- reading --------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 from uuid import NAMESPACE_URL, uuid5
 
@@ -35,6 +36,8 @@ DEMO_URN = "urn:fieldlog:demo"
 CST = "+08:00"
 
 LOADER = "demo-loader"
+# The crews existed long before the stories: their membership dates from then.
+REGISTERED_SINCE = datetime(2025, 1, 2, 8, 0, tzinfo=timezone(timedelta(hours=8)))
 ADMIN = Actor("admin", LOADER)
 SAFETY = Actor("safety", LOADER)
 HR = Actor("hr", LOADER)
@@ -564,10 +567,12 @@ def load_demo(app: FieldLog) -> DemoSummary:
     summary = DemoSummary()
     try:
         for person in DEMO_PEOPLE:
-            result, _ = app.register_person(person.person_id, person.name, ADMIN)
+            result, _ = app.register_person(person.person_id, person.name, ADMIN, REGISTERED_SINCE)
             summary.count(result, registry=True)
         for crew in DEMO_CREWS:
-            result, _ = app.register_crew(crew.crew_id, crew.name, list(crew.members), ADMIN)
+            result, _ = app.register_crew(
+                crew.crew_id, crew.name, list(crew.members), ADMIN, REGISTERED_SINCE
+            )
             summary.count(result, registry=True)
     except DomainError as e:
         raise DemoLoadError(f"demo registry: {e.detail}") from e

@@ -408,8 +408,8 @@ class LogReadModel:
             if approved_in and crew_id in crew_rows:
                 crew_rows[crew_id]["commendations_approved"] += 1
         return {
-            "from": window.start.isoformat() if window.start else None,
-            "to": window.end.isoformat() if window.end else None,
+            "from": window.asked_from,
+            "to": window.asked_to,
             "people": [person_rows[k] for k in sorted(person_rows)],
             "crews": [crew_rows[k] for k in sorted(crew_rows)],
         }

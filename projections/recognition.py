@@ -202,8 +202,8 @@ def report(tx: Tx, window: Window) -> dict[str, Any]:
     )
     end = None if window.end is None else hi
     return {
-        "from": window.start.isoformat() if window.start else None,
-        "to": window.end.isoformat() if window.end else None,
+        "from": window.asked_from,
+        "to": window.asked_to,
         "people": [
             {
                 "person_id": p["person_id"],

@@ -21,6 +21,8 @@ class BadWindowError(ValueError):
 class Window:
     start: datetime | None = None
     end: datetime | None = None  # exclusive
+    asked_from: str | None = None  # as the caller wrote them, echoed in reports
+    asked_to: str | None = None
 
     def holds(self, instant: datetime) -> bool:
         return (self.start is None or instant >= self.start) and (
@@ -30,7 +32,10 @@ class Window:
     @classmethod
     def parse(cls, start: str | None, end: str | None, tz: ZoneInfo) -> Window:
         return cls(
-            _bound(start, tz, "from", end_of_day=False), _bound(end, tz, "to", end_of_day=True)
+            _bound(start, tz, "from", end_of_day=False),
+            _bound(end, tz, "to", end_of_day=True),
+            start or None,
+            end or None,
         )
 
 

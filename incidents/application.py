@@ -98,7 +98,7 @@ class FieldLog(Application[UUID]):
         stream_id = UUID(filed.stream_id)
         fingerprint = filed.fingerprint()
         for _ in range(MAX_RACE_RETRIES):
-            known = self._known(filed, fingerprint)
+            known = self._known(filed, fingerprint, actor)
             if known is not None:
                 return known
             stream = self._decide(filed, actor)
@@ -111,11 +111,18 @@ class FieldLog(Application[UUID]):
             return Outcome(filed.event_id, filed.stream_id, "stored", stream.version, position)
         raise EventConflictError("the stream is busy with other writers; send the event again")
 
-    def _known(self, filed: sub.Submission, fingerprint: str) -> Outcome | None:
-        """A resent event: `duplicate` if it is the same fact, `conflict` otherwise."""
+    def _known(self, filed: sub.Submission, fingerprint: str, actor: Actor) -> Outcome | None:
+        """A resent event: `duplicate` if it is the same fact, `conflict` otherwise.
+
+        Another crew's event is not revealed to a crew token, not even as a duplicate.
+        """
         found = self.store.find_client_event(filed.event_id)
         if found is None:
             return None
+        if actor.is_crew:
+            stream = self._find(found.stream_id)
+            if stream is None or not actor.owns(self.crew_of(stream)):
+                raise NotFoundError(f"no such event or stream for crew {actor.crew_id}")
         if found.fingerprint != fingerprint:
             raise EventConflictError(
                 f"event_id {filed.event_id} was already used for a different event; "

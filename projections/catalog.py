@@ -163,9 +163,7 @@ class Catalog(FieldlogProjection):
         entries.append(stored)
         erased = bool(row["erased"]) or stored["type"] == "PersonalDataErased"
         if erased:
-            for e in entries:
-                if e.get("personal_data") == "withheld":
-                    e["personal_data"] = "erased"
+            self._mark_erased(tx, entries)
         state = list_state(entries)
         tx.execute(
             "UPDATE rm_incidents SET kind = %s, status = %s, opened_us = %s, version = %s, "
@@ -182,6 +180,17 @@ class Catalog(FieldlogProjection):
             ),
         )
         self._timelines(tx, stored, state["crew_id"])
+
+    @staticmethod
+    def _mark_erased(tx: Tx, entries: list[dict[str, Any]]) -> None:
+        """Victim details read "erased" for everyone, in the incident and its timeline."""
+        for e in entries:
+            if e.get("personal_data") == "withheld":
+                e["personal_data"] = "erased"
+                tx.execute(
+                    "UPDATE rm_timeline SET event = %s WHERE position = %s",
+                    (dumps(e), e["position"]),
+                )
 
     on_ObservationRecorded = _incident_event
     on_EmergencyServicesCalled = _incident_event

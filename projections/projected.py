@@ -56,6 +56,21 @@ class ProjectedReadModel(LogReadModel):
             person["crews"].sort()
         return [people[k] for k in sorted(people)]
 
+    def person(self, person_id: str) -> dict[str, Any] | None:
+        self._current()
+        rows = self.directory.read(
+            lambda tx: tx.all(
+                "SELECT p.person_id, p.name, m.crew_id FROM dir_people p LEFT JOIN "
+                "dir_memberships m ON m.person_id = p.person_id AND m.until_us IS NULL "
+                "WHERE p.person_id = %s",
+                (person_id,),
+            )
+        )
+        if not rows:
+            return None
+        crews = sorted({r["crew_id"] for r in rows if r["crew_id"]})
+        return {"person_id": rows[0]["person_id"], "name": rows[0]["name"], "crews": crews}
+
     def crews(self, actor: Actor) -> list[dict[str, Any]]:
         self._current()
 

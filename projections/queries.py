@@ -339,6 +339,25 @@ class LogReadModel:
 
     # --- recognition ----------------------------------------------------------
 
+    def _membership_history(self) -> list[tuple[str, str, datetime, datetime | None]]:
+        """(crew, person, since, until) for every membership the registry ever recorded."""
+        spans: list[list[Any]] = []
+        for fact, _ in self.scan():
+            kind, state = type(fact).__name__, vars(fact)
+            if kind == "CrewRegistered":
+                spans += [[state["crew_id"], m, fact.occurred_at, None] for m in state["members"]]
+            elif kind == "MemberJoinedCrew":
+                spans.append([state["crew_id"], state["person_id"], fact.occurred_at, None])
+            elif kind == "MemberLeftCrew":
+                for span in spans:
+                    if (
+                        span[0] == state["crew_id"]
+                        and span[1] == state["person_id"]
+                        and span[3] is None
+                    ):
+                        span[3] = fact.occurred_at
+        return [(c, p, s, u) for c, p, s, u in spans]
+
     def recognition(self, window: Window) -> dict[str, Any]:
         streams = self._all_streams(Actor("hr", "report"))
         incidents = {
@@ -349,11 +368,12 @@ class LogReadModel:
         commendations = [ev for ev in streams.values() if ev[0]["type"] == "CommendationNominated"]
         people = {p["person_id"]: p["name"] for p in self.people()}
         crews = {c: self.app.get_crew(c) for c in self.app.registry_ids(Crew)}
+        history = self._membership_history()
         person_rows: dict[str, dict[str, Any]] = {
             pid: {
                 "person_id": pid,
                 "name": name,
-                "crew_id": _crew_at(pid, crews, window),
+                "crew_id": _crew_at(pid, history, window),
                 "rescues": 0,
                 "commendations_nominated": 0,
                 "commendations_approved": 0,
@@ -415,16 +435,18 @@ class LogReadModel:
         }
 
 
-def _crew_at(person_id: str, crews: dict[str, Crew | None], window: Window) -> str | None:
+def _crew_at(
+    person_id: str, history: list[tuple[str, str, datetime, datetime | None]], window: Window
+) -> str | None:
     """The person's crew at the window's end (the first by id if several)."""
-    for crew_id in sorted(crews):
-        crew = crews[crew_id]
-        if crew is None or person_id not in crew.members:
-            continue
-        since = crew.members[person_id]
-        if window.end is None or since < window.end:
-            return crew_id
-    return None
+    crews = [
+        crew_id
+        for crew_id, member, since, until in history
+        if member == person_id
+        and (window.end is None or since < window.end)
+        and (until is None or (window.end is not None and until >= window.end))
+    ]
+    return min(crews, default=None)
 
 
 def _timeline(events: list[dict[str, Any]], window: Window) -> list[dict[str, Any]]:

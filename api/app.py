@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import openapi, problems
 from api.limits import BodyLimitMiddleware
 from api.responses import OrjsonResponse
-from api.routes import feed, filing, health, reading, registry, reports
+from api.routes import feed, filing, health, integrity, reading, registry, reports
 from incidents.application import FieldLog
 from incidents.config import Settings
 from incidents.tokens import TokenBook
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware)
     problems.install(app)
-    for module in (health, registry, filing, reading, feed, reports):
+    for module in (health, registry, filing, reading, feed, reports, integrity):
         app.include_router(module.router)
     openapi.install(app)
     logging.getLogger("fieldlog").setLevel(logging.INFO)

@@ -187,6 +187,115 @@ def replay(
         app.close()
 
 
+@cli.command()
+def verify(
+    checkpoint: Annotated[
+        str | None, typer.Option(help="a checkpoint file whose prefix the log must still hold")
+    ] = None,
+) -> None:
+    """Check the integrity of the whole log; exit 1 naming the first position that breaks."""
+    import orjson
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from incidents.audit import CheckpointError, check_signature, public_key_text, verify_log
+
+    expected = None
+    if checkpoint:
+        try:
+            with open(checkpoint, "rb") as f:
+                expected = orjson.loads(f.read())
+            check_signature(expected)
+        except (OSError, orjson.JSONDecodeError, CheckpointError) as e:
+            err.print(f"[red]checkpoint refused:[/red] {e}")
+            raise typer.Exit(1) from None
+    app = open_fieldlog()
+    try:
+        if expected and expected.get("public_key") != public_key_text(app.master_key):
+            err.print("[yellow]note:[/yellow] the checkpoint was signed by another key")
+        head = app.recorder.max_notification_id() or 0
+        with Progress(
+            TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), console=err
+        ) as progress:
+            task = progress.add_task("verify", total=head)
+            verdict = verify_log(app.store, expected, lambda n: progress.advance(task, n))
+    finally:
+        app.close()
+    if verdict.failure is not None:
+        err.print(
+            f"[red]BROKEN at position {verdict.failure.position}:[/red] {verdict.failure.reason}"
+        )
+        print(f"broken at position {verdict.failure.position}")
+        raise typer.Exit(1)
+    suffix = f"; holds checkpoint {expected['position']}" if expected else ""
+    console.print(
+        f"ok: {verdict.events} events verify up to position "
+        f"{verdict.head_position} (hash {verdict.head_hash[:16]}…){suffix}"
+    )
+
+
+@cli.command()
+def checkpoint(
+    output: Annotated[str | None, typer.Option("-o", "--output", help="file to write")] = None,
+) -> None:
+    """Write a signed checkpoint (head position and hash) to keep outside the system."""
+    import orjson
+
+    from incidents.audit import sign_checkpoint, verify_log
+
+    app = open_fieldlog()
+    try:
+        verdict = verify_log(app.store)
+        if not verdict.ok:
+            assert verdict.failure is not None
+            err.print(
+                f"[red]refused:[/red] the log is broken at position "
+                f"{verdict.failure.position}: {verdict.failure.reason}"
+            )
+            raise typer.Exit(1)
+        document = orjson.dumps(
+            sign_checkpoint(app.store, app.master_key), option=orjson.OPT_INDENT_2
+        )
+    finally:
+        app.close()
+    if output:
+        with open(output, "wb") as f:
+            f.write(document + b"\n")
+        err.print(f"wrote {output}")
+    else:
+        print(document.decode())
+
+
+@cli.command("erase-personal-data")
+def erase_personal_data(
+    incident_id: Annotated[str, typer.Argument(help="the incident's UUID")],
+) -> None:
+    """Crypto-shred one incident's personal data (records PersonalDataErased)."""
+    from uuid import UUID
+
+    from incidents.roles import Actor
+
+    try:
+        incident = UUID(incident_id)
+    except ValueError:
+        err.print(f"[red]refused:[/red] {incident_id} is not an incident id (a UUID)")
+        raise typer.Exit(2) from None
+    app = open_fieldlog()
+    try:
+        outcome = app.erase_personal_data(incident, Actor("admin", "cli"))
+    except DomainError as e:
+        err.print(f"[red]refused:[/red] {e.detail}")
+        raise typer.Exit(1) from None
+    finally:
+        app.close()
+    if outcome.result == "duplicate":
+        console.print(f"incident {incident_id}: personal data was already erased")
+    else:
+        console.print(
+            f"incident {incident_id}: key destroyed, PersonalDataErased recorded "
+            f"at position {outcome.position}"
+        )
+
+
 report_cli = typer.Typer(help="Reports for HR.", no_args_is_help=True)
 cli.add_typer(report_cli, name="report")
 

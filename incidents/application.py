@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording, Transcoder
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    RecordConflictError,
+    Recording,
+    Transcoder,
+)
 from eventsourcing.utils import get_topic
 
 from incidents import submissions as sub
@@ -24,8 +30,10 @@ from incidents.errors import (
 )
 from incidents.facts import AnyFact
 from incidents.incident import Incident
+from incidents.keys import master_key
 from incidents.outcome import Outcome
 from incidents.patrol import Patrol
+from incidents.personal_data import SealedMapper, Sealer
 from incidents.registry import Crew, CrewRegistered, Person, PersonRegistered
 from incidents.roles import Actor
 from incidents.store import FieldlogRecorder, fieldlog_recorder, schema_lock
@@ -53,9 +61,18 @@ class FieldLog(Application[UUID]):
             super().__init__(env=self.settings.eventsourcing_env())
         self.store: FieldlogRecorder = fieldlog_recorder(self.recorder)
         self.on_saved: list[Callable[[], None]] = []
+        self.master_key = master_key(self.settings)
+        self.store.sealer = Sealer(self.master_key)
+        assert isinstance(self.mapper, SealedMapper)
+        self.mapper.keys = self.store.incident_key
         check = getattr(self.store, "check_durability", None)
         if check is not None:
             check()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=SealedMapper
+        )
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = OrjsonTranscoder()
@@ -243,6 +260,25 @@ class FieldLog(Application[UUID]):
             incident = self._find(UUID(stream.incident_id))
             return incident.crew_id if isinstance(incident, Incident) else ""
         return ""
+
+    # --- personal data --------------------------------------------------------
+
+    def erase_personal_data(self, incident_id: UUID, actor: Actor) -> Outcome:
+        """Destroy the incident's key and record `PersonalDataErased`, in one transaction."""
+        incident = self.get_stream(incident_id, Incident)
+        if incident is None:
+            raise NotFoundError(f"no incident {incident_id}")
+        if incident.personal_data_erased:
+            return Outcome(None, str(incident_id), "duplicate", incident.version)
+        incident.erase_personal_data(**self._server_envelope(actor))
+        recordings = self.save(incident, erase_keys=[incident_id])
+        return Outcome(
+            recordings[-1].domain_event.__dict__["event_id"],
+            str(incident_id),
+            "stored",
+            incident.version,
+            recordings[-1].notification.id,
+        )
 
     # --- registry -------------------------------------------------------------
 

@@ -3,8 +3,9 @@
 Idempotency is a guarantee of the store, not of a process: every client event id is
 written to `fieldlog_client_events` in the same transaction as the event, under a
 primary key, so the same id can never be stored twice, whichever process or restart
-sees it. The same `_insert_events` hook is where a later integrity hash or
-per-incident key can join the transaction.
+sees it. In that same transaction the recorder seals victim details under the
+incident's key (`incidents.personal_data`), destroys a key on erasure, and chains each
+new event's integrity hash to the one before it (`incidents.integrity`).
 """
 
 from __future__ import annotations
@@ -14,16 +15,40 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Composed, Identifier
 
+from incidents.integrity import GENESIS, chain
+from incidents.personal_data import KEY_TABLE, VICTIM_TOPIC, Sealer
+from incidents.sql import Tx
+
 CLIENT_TABLE = "fieldlog_client_events"
+INTEGRITY_TABLE = "fieldlog_integrity"
 TOKEN_TABLE = "fieldlog_tokens"  # noqa: S105
 
+# Events and their links in position order; a link whose event is gone still shows.
+INTEGRITY_WALK = (
+    "SELECT * FROM (SELECT e.{position} AS position, e.originator_id, e.originator_version, "
+    "e.topic, e.state, i.position AS link_position, i.previous_position AS link_previous, "
+    "i.hash AS link_hash FROM {events} e LEFT JOIN fieldlog_integrity i "
+    "ON i.position = e.{position} WHERE e.{position} > %s "
+    "UNION ALL SELECT NULL, NULL, 0, '', NULL, i.position, i.previous_position, i.hash "
+    "FROM fieldlog_integrity i LEFT JOIN {events} e ON e.{position} = i.position "
+    "WHERE e.{position} IS NULL AND i.position > %s) walk "
+    "ORDER BY COALESCE(position, link_position) LIMIT %s"
+)
 SQLITE_FULL = 2
 SCHEMA_LOCK_KEY = 0x6669656C646C6F67  # 'fieldlog'
 
@@ -49,6 +74,79 @@ class FieldlogRecorder(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
+    def incident_key(self, incident_id: UUID) -> bytes | None: ...
+
+    def integrity_rows(self, after: int, limit: int) -> list[dict[str, Any]]: ...
+
+    sealer: Sealer | None
+
+
+class TransactionSteps:
+    """What every write transaction does around eventsourcing's insert, on both stores."""
+
+    sealer: Sealer | None = None
+    hex_ids: bool = False
+
+    def _id(self, stream_id: UUID) -> Any:
+        return stream_id.hex if self.hex_ids else stream_id
+
+    def _record_client_events(self, tx: Tx, client_events: Sequence[Any]) -> None:
+        tx.executemany(
+            f"INSERT INTO {CLIENT_TABLE} VALUES (%s, %s, %s, %s)",
+            [(e, self._id(s), v, f) for e, s, v, f in client_events],
+        )
+
+    def _seal(self, tx: Tx, stored_events: Sequence[StoredEvent]) -> list[StoredEvent]:
+        """Victim details leave the process only as ciphertext under the incident's key."""
+        return [self._sealed(tx, event) for event in stored_events]
+
+    def _sealed(self, tx: Tx, event: StoredEvent) -> StoredEvent:
+        if event.topic != VICTIM_TOPIC:
+            return event
+        if self.sealer is None:
+            raise RuntimeError("no master key: personal data cannot be stored")
+        incident_id = UUID(str(event.originator_id))
+        key = self._key_for_writing(tx, incident_id)
+        state = Sealer.seal(event.state, key, incident_id)
+        return StoredEvent(event.originator_id, event.originator_version, event.topic, state)
+
+    def _key_for_writing(self, tx: Tx, incident_id: UUID) -> bytes:
+        assert self.sealer is not None
+        row = tx.one(f"SELECT wrapped FROM {KEY_TABLE} WHERE incident_id = %s", (str(incident_id),))
+        if row is not None:
+            return self.sealer.unwrap(incident_id, row["wrapped"])
+        key, wrapped = self.sealer.new_wrapped_key(incident_id)
+        tx.execute(f"INSERT INTO {KEY_TABLE} VALUES (%s, %s)", (str(incident_id), wrapped))
+        return key
+
+    @staticmethod
+    def _erase_keys(tx: Tx, incident_ids: Sequence[UUID]) -> None:
+        for incident_id in incident_ids:
+            tx.execute(f"DELETE FROM {KEY_TABLE} WHERE incident_id = %s", (str(incident_id),))
+
+    @staticmethod
+    def _link(tx: Tx, positions: Sequence[int], events: Sequence[StoredEvent]) -> None:
+        """Chain the new events to the newest link before them, under the write lock."""
+        last = tx.one(
+            f"SELECT position, hash FROM {INTEGRITY_TABLE} WHERE position < %s "
+            "ORDER BY position DESC LIMIT 1",
+            (positions[0],),
+        )
+        previous = (last["position"], bytes.fromhex(last["hash"])) if last else (0, GENESIS)
+        rows = [
+            (p, UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)
+            for p, e in zip(positions, events, strict=True)
+        ]
+        tx.executemany(
+            f"INSERT INTO {INTEGRITY_TABLE} VALUES (%s, %s, %s)",
+            [(link.position, link.previous_position, link.hash) for link in chain(previous, rows)],
+        )
+
+    def _key_row(self, rows: list[dict[str, Any]], incident_id: UUID) -> bytes | None:
+        if not rows or self.sealer is None:
+            return None
+        return self.sealer.unwrap(incident_id, rows[0]["wrapped"])
+
 
 def client_rows(client_events: Sequence[tuple[str, UUID, int, str]], as_hex: bool) -> list[Any]:
     return [
@@ -64,7 +162,9 @@ ISSUED_COLUMNS = (
 )
 
 
-class SQLiteFieldlogRecorder(SQLiteApplicationRecorder):
+class SQLiteFieldlogRecorder(TransactionSteps, SQLiteApplicationRecorder):
+    hex_ids = True
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -72,17 +172,65 @@ class SQLiteFieldlogRecorder(SQLiteApplicationRecorder):
             "event_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, "
             "version INTEGER NOT NULL, fingerprint TEXT NOT NULL) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {TOKEN_TABLE} ({ISSUED_COLUMNS})",
+            f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} ("
+            "incident_id TEXT PRIMARY KEY, wrapped TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {INTEGRITY_TABLE} ("
+            "position INTEGER PRIMARY KEY, previous_position INTEGER NOT NULL, "
+            "hash TEXT NOT NULL)",
         ]
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # BEGIN IMMEDIATE: the transaction reads (the last link, an incident key) before
+        # it writes, so it must hold the write lock from the start.
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                positions = self._insert_events(cursor, stored_events, **kwargs)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        if kwargs.get("erase_keys"):
+            self.query("PRAGMA wal_checkpoint(TRUNCATE)")
+        return positions
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # The client id goes first: it takes the write lock before any read, and a
-        # reused id fails the whole transaction before the event is written.
-        rows = client_rows(kwargs.get("client_events", ()), as_hex=True)
-        if rows:
-            c.executemany(f"INSERT INTO {CLIENT_TABLE} VALUES (?,?,?,?)", rows)
-        return super()._insert_events(c, stored_events, **kwargs)
+        import sqlite3
+
+        from eventsourcing.persistence import IntegrityError
+
+        tx = Tx(c.sqlite_cursor, qmark=True)
+        try:
+            self._record_client_events(tx, kwargs.get("client_events", ()))
+            sealed = self._seal(tx, stored_events)
+            positions = super()._insert_events(c, sealed, **kwargs)
+            assert positions is not None
+            if kwargs.get("erase_keys"):
+                tx.execute("PRAGMA secure_delete = ON")
+                self._erase_keys(tx, kwargs["erase_keys"])
+            if positions:
+                self._link(tx, positions, sealed)
+        except sqlite3.IntegrityError as e:
+            raise IntegrityError(e) from e
+        return positions
+
+    def incident_key(self, incident_id: UUID) -> bytes | None:
+        rows = self.query(
+            f"SELECT wrapped FROM {KEY_TABLE} WHERE incident_id = %s", (str(incident_id),)
+        )
+        return self._key_row(rows, incident_id)
+
+    def integrity_rows(self, after: int, limit: int) -> list[dict[str, Any]]:
+        """Events and links in position order, each side kept even without the other."""
+        return self.query(
+            INTEGRITY_WALK.format(events=self.events_table_name, position="rowid"),
+            (after, after, limit),
+        )
 
     def find_client_event(self, event_id: str) -> ClientEvent | None:
         rows = self.query(
@@ -128,7 +276,7 @@ class SQLiteFieldlogRecorder(SQLiteApplicationRecorder):
             )
 
 
-class PostgresFieldlogRecorder(PostgresApplicationRecorder):
+class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
@@ -136,27 +284,54 @@ class PostgresFieldlogRecorder(PostgresApplicationRecorder):
         schema = Identifier(self.datastore.schema)
         self.client_table = Composed([schema, SQL("."), Identifier(CLIENT_TABLE)])
         self.events_table = Composed([schema, SQL("."), Identifier(self.events_table_name)])
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {} ("
-                "event_id text PRIMARY KEY, stream_id uuid NOT NULL, "
-                "version bigint NOT NULL, fingerprint text NOT NULL)"
-            ).format(self.client_table)
-        )
-        self.sql_create_statements.append(
-            SQL("CREATE TABLE IF NOT EXISTS {} (" + ISSUED_COLUMNS + ")").format(
-                Composed([schema, SQL("."), Identifier(TOKEN_TABLE)])
-            )
-        )
+        for statement in (
+            f"CREATE TABLE IF NOT EXISTS {CLIENT_TABLE} ("
+            "event_id text PRIMARY KEY, stream_id uuid NOT NULL, "
+            "version bigint NOT NULL, fingerprint text NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {TOKEN_TABLE} ({ISSUED_COLUMNS})",
+            f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} ("
+            "incident_id text PRIMARY KEY, wrapped text NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {INTEGRITY_TABLE} ("
+            "position bigint PRIMARY KEY, previous_position bigint NOT NULL, hash text NOT NULL)",
+        ):
+            self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        rows = client_rows(kwargs.get("client_events", ()), as_hex=False)
-        if rows:
-            curs.executemany(
-                SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.client_table), rows
-            )
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """eventsourcing's insert (table lock: insert order = commit order), with the
+        client ids, sealing, erasure and the integrity chain in the same transaction."""
+        if not stored_events:
+            return []
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            tx = Tx(curs, qmark=False)
+            self._record_client_events(tx, kwargs.get("client_events", ()))
+            sealed = self._seal(tx, stored_events)
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            PostgresAggregateRecorder._insert_stored_events(self, curs, sealed)
+            positions = [row["notification_id"] for row in curs.fetchall()]
+            if kwargs.get("erase_keys"):
+                self._erase_keys(tx, kwargs["erase_keys"])
+            self._link(tx, positions, sealed)
+        return positions
+
+    def incident_key(self, incident_id: UUID) -> bytes | None:
+        rows = self.query(
+            f"SELECT wrapped FROM {KEY_TABLE} WHERE incident_id = %s", (str(incident_id),)
+        )
+        return self._key_row(rows, incident_id)
+
+    def integrity_rows(self, after: int, limit: int) -> list[dict[str, Any]]:
+        return self.query(
+            INTEGRITY_WALK.format(events=self.events_table_name, position="notification_id"),
+            (after, after, limit),
+        )
 
     def find_client_event(self, event_id: str) -> ClientEvent | None:
         statement = SQL(

@@ -1,0 +1,32 @@
+"""One way to talk SQL to both stores: `%s` placeholders, dict rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class Tx:
+    """A cursor inside a transaction, on SQLite (`qmark`) or PostgreSQL alike."""
+
+    def __init__(self, cursor: Any, *, qmark: bool) -> None:
+        self.cursor = cursor
+        self.qmark = qmark
+
+    def _sql(self, sql: str) -> Any:
+        return sql.replace("%s", "?") if self.qmark else sql.encode()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.execute(sql, params)
+        return [dict(r) for r in self.cursor.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import openapi, problems
 from api.limits import BodyLimitMiddleware
+from api.ratelimit import RateLimiter
 from api.responses import OrjsonResponse
 from api.routes import feed, filing, health, integrity, reading, registry, reports
 from incidents.application import FieldLog
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker.start()
         app.state.fieldlog = fieldlog
         app.state.tokens = TokenBook(fieldlog.store)
+        app.state.rate_limiter = RateLimiter(fieldlog.settings.rate_limit)
         app.state.projections = worker
         app.state.read_model = ProjectedReadModel(worker)
         try:

@@ -9,12 +9,14 @@ from fastapi import Depends, Request
 
 from api.policy import allowed_roles
 from api.problems import ProblemError
+from api.ratelimit import RateLimiter
 from incidents.application import FieldLog
 from incidents.roles import Actor
 from incidents.tokens import TokenBook
 from projections.queries import ReadModel
 
 log = logging.getLogger("fieldlog.auth")
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def get_fieldlog(request: Request) -> FieldLog:
@@ -53,6 +55,19 @@ def authorized_actor(request: Request) -> Actor:
             "authorisation refused: %s may not %s %s", actor.recorded_by, request.method, template
         )
         raise ProblemError(403, f"the {actor.role} role may not {request.method} {template}")
+    if request.method in WRITE_METHODS:
+        limiter: RateLimiter = request.app.state.rate_limiter
+        wait = limiter.hit(actor.name)
+        if wait is not None:
+            log.warning(
+                "rate limit: %s over %s writes a minute", actor.recorded_by, limiter.per_minute
+            )
+            raise ProblemError(
+                429,
+                f"over {limiter.per_minute} writes a minute for this token; "
+                f"retry after {RateLimiter.retry_after(wait)} s",
+                {"Retry-After": RateLimiter.retry_after(wait)},
+            )
     request.state.actor = actor
     return actor
 

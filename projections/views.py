@@ -18,6 +18,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
+from incidents.sql import Tx
+
 T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MIN_US = -(2**62)
@@ -29,32 +31,6 @@ def micros(instant: datetime | str) -> int:
     if isinstance(instant, str):
         instant = datetime.fromisoformat(instant)
     return (instant - EPOCH) // timedelta(microseconds=1)
-
-
-class Tx:
-    """A cursor that speaks `%s` placeholders on both stores and returns dict rows."""
-
-    def __init__(self, cursor: Any, *, qmark: bool) -> None:
-        self.cursor = cursor
-        self.qmark = qmark
-
-    def _sql(self, sql: str) -> Any:
-        return sql.replace("%s", "?") if self.qmark else sql.encode()
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.cursor.execute(self._sql(sql), tuple(params))
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        self.execute(sql, params)
-        return [dict(r) for r in self.cursor.fetchall()]
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-        rows = self.all(sql, params)
-        return rows[0] if rows else None
 
 
 class View(Protocol):

@@ -36,6 +36,13 @@ def reset_postgres(url: str) -> None:
         conn.execute("CREATE SCHEMA public")
 
 
+def test_settings(url: str, **more: str) -> Settings:
+    """Settings for a test store: the URL, the shared test secret, and any extra variables."""
+    return Settings.from_env(
+        {"FIELDLOG_DB": url, "FIELDLOG_SECRET_KEY": os.environ["FIELDLOG_SECRET_KEY"], **more}
+    )
+
+
 @pytest.fixture(params=STORES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for an empty store of each kind."""
@@ -49,9 +56,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings.from_env(
-        {"FIELDLOG_DB": db_url, "FIELDLOG_SECRET_KEY": os.environ["FIELDLOG_SECRET_KEY"]}
-    )
+    return test_settings(db_url)
 
 
 @pytest.fixture
@@ -128,7 +133,7 @@ def demo_api(
             pytest.skip("FIELDLOG_TEST_POSTGRES is not set")
         reset_postgres(POSTGRES_URL)
         url = POSTGRES_URL
-    with TestClient(create_app(Settings.from_env({"FIELDLOG_DB": url}))) as test_client:
+    with TestClient(create_app(test_settings(url))) as test_client:
         fieldlog = test_client.app.state.fieldlog  # type: ignore[attr-defined]
         load_demo(fieldlog)
         yield test_client, issue_tokens(fieldlog)

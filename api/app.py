@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import openapi, problems
+from api import openapi, pages, problems
 from api.limits import BodyLimitMiddleware
 from api.ratelimit import RateLimiter
 from api.responses import OrjsonResponse
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for module in (health, registry, filing, reading, feed, reports, integrity):
         app.include_router(module.router)
+    app.include_router(pages.router)
     openapi.install(app)
     logging.getLogger("fieldlog").setLevel(logging.INFO)
     return app

@@ -11,6 +11,7 @@ PEOPLE_READERS: frozenset[Role] = frozenset({"safety", "hr", "admin"})
 ADMIN: frozenset[Role] = frozenset({"admin"})
 
 POLICY: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/v1/whoami"): ALL,
     ("POST", "/v1/people"): ADMIN,
     ("GET", "/v1/people"): PEOPLE_READERS,
     ("GET", "/v1/people/{person_id}"): PEOPLE_READERS,

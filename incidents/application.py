@@ -63,6 +63,7 @@ class FieldLog(Application[UUID]):
         self.on_saved: list[Callable[[], None]] = []
         self.master_key = master_key(self.settings)
         self.store.sealer = Sealer(self.master_key)
+        self.store.check_master_key()
         assert isinstance(self.mapper, SealedMapper)
         self.mapper.keys = self.store.incident_key
         check = getattr(self.store, "check_durability", None)

@@ -49,6 +49,7 @@ INTEGRITY_WALK = (
     "WHERE e.{position} IS NULL AND i.position > %s) walk "
     "ORDER BY COALESCE(position, link_position) LIMIT %s"
 )
+CANARY = UUID(int=0)
 SQLITE_FULL = 2
 SCHEMA_LOCK_KEY = 0x6669656C646C6F67  # 'fieldlog'
 
@@ -80,12 +81,20 @@ class FieldlogRecorder(Protocol):
 
     sealer: Sealer | None
 
+    def check_master_key(self) -> None: ...
+
 
 class TransactionSteps:
     """What every write transaction does around eventsourcing's insert, on both stores."""
 
     sealer: Sealer | None = None
     hex_ids: bool = False
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        raise NotImplementedError
 
     def _id(self, stream_id: UUID) -> Any:
         return stream_id.hex if self.hex_ids else stream_id
@@ -141,6 +150,30 @@ class TransactionSteps:
             f"INSERT INTO {INTEGRITY_TABLE} VALUES (%s, %s, %s)",
             [(link.position, link.previous_position, link.hash) for link in chain(previous, rows)],
         )
+
+    def check_master_key(self) -> None:
+        """Refuse to start with a master secret other than the one that wrapped the keys.
+
+        A canary key, wrapped under the nil UUID on first start, must still unwrap.
+        """
+        from cryptography.exceptions import InvalidTag
+
+        from incidents.config import ConfigurationError
+
+        assert self.sealer is not None
+        _, wrapped = self.sealer.new_wrapped_key(CANARY)
+        self.execute(
+            f"INSERT INTO {KEY_TABLE} VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (str(CANARY), wrapped),
+        )
+        rows = self.query(f"SELECT wrapped FROM {KEY_TABLE} WHERE incident_id = %s", (str(CANARY),))
+        try:
+            self.sealer.unwrap(CANARY, rows[0]["wrapped"])
+        except InvalidTag:
+            raise ConfigurationError(
+                "FIELDLOG_SECRET_KEY is not the master secret this store was created with: "
+                "its personal data and checkpoints need the original one"
+            ) from None
 
     def _key_row(self, rows: list[dict[str, Any]], incident_id: UUID) -> bytes | None:
         if not rows or self.sealer is None:

@@ -97,10 +97,19 @@ def get_incident_replay(
     return _incident_or_404(found, incident_id)
 
 
+CommendationStatus = Literal["nominated", "endorsed", "approved", "rejected"]
+
+
 @router.get("/v1/commendations")
-def list_commendations(actor: ActorDep, reads: ReadModelDep, paging: PagingDep) -> Any:
-    """Commendations with their status (a crew sees those of its incidents)."""
-    return paging.apply(reads.commendations(actor))
+def list_commendations(
+    actor: ActorDep,
+    reads: ReadModelDep,
+    paging: PagingDep,
+    status: Annotated[CommendationStatus | None, Query()] = None,
+) -> Any:
+    """Commendations with their status, newest first (a crew sees those of its incidents)."""
+    found = reads.commendations(actor)
+    return paging.apply([c for c in found if status is None or c["status"] == status])
 
 
 @router.get("/v1/commendations/{commendation_id}")

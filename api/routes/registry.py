@@ -57,6 +57,12 @@ def _answer(result: str, body: dict[str, Any] | None) -> OrjsonResponse:
     )
 
 
+@router.get("/v1/whoami")
+def whoami(actor: ActorDep) -> Any:
+    """The caller's role, token name and (for a crew token) crew."""
+    return {"role": actor.role, "name": actor.name, "crew_id": actor.crew_id}
+
+
 @router.post("/v1/people", status_code=201)
 def register_person(
     person: PersonIn, actor: ActorDep, app: FieldLogDep, reads: ReadModelDep

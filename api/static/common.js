@@ -1,7 +1,7 @@
 // Shared by the three pages: DOM building (never innerHTML with data), the API client
 // with the bearer token, ids and the sign-in box.
 
-import { applyI18n, bindLanguageSelect, t } from "./i18n.js";
+import { applyI18n, bindLanguageSelect, onLangChange, t } from "./i18n.js";
 
 /** h("div", {class: "x", onclick: fn}, child, "text", [more]) → an element. */
 export function h(tag, attrs = {}, ...children) {
@@ -156,19 +156,27 @@ export class Api {
     const blob = await response.blob();
     const href = URL.createObjectURL(blob);
     const link = h("a", { href, download: filename, class: "download-link" }, filename);
-    if (linkHolder) fill(linkHolder, t("downloaded"), " ", link);
+    if (linkHolder) fill(linkHolder, h("span", { dataset: { i18n: "downloaded" } }, t("downloaded")), " ", link);
     link.click();
     return { blob, link };
   }
 }
 
-/** Human text for a failure: the server's detail when there is one. */
+/** A translatable part of a message: the key and its values. */
+export const tk = (key, vars) => ({ k: key, v: vars });
+
+/** A failure as message parts: the server's detail when there is one. */
 export function errorText(error) {
   if (error instanceof ApiError) {
     const p = error.problem || {};
-    return `${p.title || t("error")} (${error.status}): ${p.detail || error.message}`;
+    return [tk("error"), ` ${error.status}: `, p.detail || p.title || error.message];
   }
-  return error?.message || String(error);
+  if (error instanceof NetworkError) return [tk("network_error")];
+  return [error?.message || String(error)];
+}
+
+function renderParts(parts) {
+  return parts.map((part) => (part && typeof part === "object" ? t(part.k, part.v) : String(part ?? ""))).join("");
 }
 
 /** The header's sign-in box, language switch and online indicator. */
@@ -186,6 +194,7 @@ export function setupChrome({ api, onSignedIn, onSignedOut }) {
   };
   window.addEventListener("online", updateNet);
   window.addEventListener("offline", updateNet);
+  onLangChange(updateNet);
   updateNet();
   const show = () => {
     document.body.classList.toggle("signed-in", Boolean(api.token));
@@ -209,12 +218,22 @@ export function setupChrome({ api, onSignedIn, onSignedOut }) {
   return { updateNet, show };
 }
 
-/** A status line under a form: kind is "ok", "warn" or "err". */
-export function say(target, text, kind = "ok") {
+/**
+ * A status line under a form: `message` is text, a tk() part or a list of both; the
+ * translatable parts follow a language switch. `kind` is "ok", "warn" or "err".
+ */
+export function say(target, message, kind = "ok") {
   if (!target) return;
-  target.textContent = text;
+  const parts = Array.isArray(message) ? message : [message];
+  if (parts.some((part) => part && typeof part === "object")) target.dataset.msg = JSON.stringify(parts);
+  else delete target.dataset.msg;
+  target.textContent = renderParts(parts);
   target.className = `msg ${kind}`;
 }
+
+onLangChange(() => {
+  for (const el of document.querySelectorAll("[data-msg]")) el.textContent = renderParts(JSON.parse(el.dataset.msg));
+});
 
 export function debounce(fn, ms) {
   let timer = null;

@@ -4,7 +4,7 @@
 
 const LANG_KEY = "fieldlog.lang";
 
-const STRINGS = {
+export const STRINGS = {
   zh: {
     app: "fieldlog 现场安全事件记录",
     language: "语言",
@@ -90,6 +90,10 @@ const STRINGS = {
     who_acted: "参与人员",
     handover_to: "移交给",
     handover_default: "120 救护车",
+    btn_handover: "已移交",
+    "ms.police_110": "已报警 110",
+    "ms.ambulance_120": "已呼叫 120",
+    "ms.fire_119": "已呼叫 119",
     outcome_label: "结果",
     record_outcome: "记录结果",
     more_details: "补充详情",
@@ -295,6 +299,10 @@ const STRINGS = {
     who_acted: "Who acted",
     handover_to: "Handed over to",
     handover_default: "120 ambulance",
+    btn_handover: "Handed over",
+    "ms.police_110": "Called 110",
+    "ms.ambulance_120": "Called 120",
+    "ms.fire_119": "Called 119",
     outcome_label: "Outcome",
     record_outcome: "Record outcome",
     more_details: "More details",
@@ -417,7 +425,7 @@ const STRINGS = {
 };
 
 // Labels of the published language's enumerations and event types.
-const ENUMS = {
+export const ENUMS = {
   zh: {
     kind: {
       drowning: "溺水",

@@ -7,6 +7,7 @@
 const DB_NAME = "fieldlog-tablet";
 const STORE = "outbox";
 const BATCH = 200;
+const SYNC_TIMEOUT_MS = 30000;
 
 export const SAVED = new Set(["stored", "duplicate"]);
 export const FAILED = new Set(["conflict", "invalid"]);
@@ -149,6 +150,7 @@ export class Outbox {
     try {
       response = await this.api.request("POST", "/v1/sync", {
         body: { device_id: this.deviceId, events: queued.map((item) => item.event) },
+        signal: AbortSignal.timeout ? AbortSignal.timeout(SYNC_TIMEOUT_MS) : undefined,
       });
     } catch {
       await back();
@@ -167,7 +169,13 @@ export class Outbox {
       else this.onNotice("error", { status: response.status });
       return false;
     }
-    const body = await response.json();
+    let body;
+    try {
+      body = await response.json();
+    } catch {
+      await back();
+      return false;
+    }
     const byId = new Map((body.results || []).map((r) => [r.event_id, r]));
     const answeredAt = new Date().toISOString();
     for (const [index, item] of queued.entries()) {

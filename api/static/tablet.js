@@ -2,7 +2,7 @@
 // Every event is stamped with its own UUID and the device's time at the tap, written to
 // the IndexedDB outbox, then sent through POST /v1/sync when the network is there.
 
-import { $, Api, fill, ApiError, NetworkError, errorText, h, say, setupChrome, uuid } from "./common.js";
+import { $, Api, ApiError, NetworkError, errorText, fill, h, say, setupChrome, tk, uuid } from "./common.js";
 import { enumValues, formatClock, formatTime, label, onLangChange, rfc3339, t } from "./i18n.js";
 import { FAILED, Outbox, SAVED } from "./outbox.js";
 
@@ -68,8 +68,8 @@ const outbox = new Outbox({
   onChange: () => refreshItems(),
   onAuthFailed: () => signedOutBecauseRejected(),
   onNotice: (key, vars) => {
-    if (key === "retry_after") say($("#outbox-msg"), t("retry_after", vars), "warn");
-    else say($("#outbox-msg"), `${t("error")} ${vars.status || ""}`, "err");
+    if (key === "retry_after") say($("#outbox-msg"), tk("retry_after", vars), "warn");
+    else say($("#outbox-msg"), [tk("error"), ` ${vars.status || ""}`], "err");
   },
 });
 
@@ -201,6 +201,7 @@ async function loadIncidentEvents() {
   await safely(async () => {
     const events = await api.all(`/v1/incidents/${incident.incident_id}/events`);
     state.serverEvents.set(incident.incident_id, events);
+    renderMilestones();
     renderIncidentLog();
   });
 }
@@ -215,7 +216,7 @@ async function refreshFromServer() {
 function signedOutBecauseRejected() {
   api.setToken("");
   chrome.show();
-  say($("#signin-msg"), t("token_rejected"), "err");
+  say($("#signin-msg"), tk("token_rejected"), "err");
 }
 
 // --- rendering ------------------------------------------------------------------
@@ -443,7 +444,7 @@ function renderMilestones() {
           dataset: { milestone: m.id },
           onclick: () => recordMilestone(m),
         },
-        label(m.field === "service" ? "service" : "action", m.value),
+        m.field === "service" ? t(`ms.${m.value}`) : label("action", m.value),
         h("span", { class: "count" }, n ? `× ${n}` : " "),
       );
     }),
@@ -542,7 +543,7 @@ async function refreshItems() {
 
 function needCrew(target) {
   if (state.crew) return true;
-  say(target, t("choose_crew"), "warn");
+  say(target, tk("choose_crew"), "warn");
   return false;
 }
 
@@ -588,14 +589,14 @@ async function openIncident(event) {
   if (!needCrew(msg)) return;
   const tapped = new Date();
   if (!state.kind) {
-    say(msg, `${t("kind")}: ${t("required")}`, "warn");
+    say(msg, [tk("kind"), ": ", tk("required")], "warn");
     return;
   }
   const place = $("#incident-place").value.trim();
   const location = { ...(state.location || {}) };
   if (place) location.place = place;
   if (!Object.keys(location).length) {
-    say(msg, `${t("place")} / ${t("use_gps")}: ${t("required")}`, "warn");
+    say(msg, [tk("place"), " / ", tk("use_gps"), ": ", tk("required")], "warn");
     return;
   }
   const title = $("#incident-title-input").value.trim() || `${label("kind", state.kind)} · ${place || formatClock(tapped)}`;
@@ -654,7 +655,7 @@ async function recordNoteEvent(type) {
   const at = new Date();
   const note = $("#milestone-note").value.trim();
   if (!note) {
-    say($("#incident-msg"), t("note_needed"), "warn");
+    say($("#incident-msg"), tk("note_needed"), "warn");
     $("#milestone-note").focus();
     return;
   }
@@ -669,7 +670,7 @@ async function recordVictim() {
   if (!state.incident) return;
   const name = $("#victim-name").value.trim();
   if (!name) {
-    say($("#incident-msg"), `${t("victim_name")}: ${t("required")}`, "warn");
+    say($("#incident-msg"), [tk("victim_name"), ": ", tk("required")], "warn");
     return;
   }
   const payload = { name };
@@ -685,7 +686,7 @@ async function recordVictim() {
 function useGps() {
   const msg = $("#incident-new-msg");
   if (!navigator.geolocation) {
-    say(msg, t("gps_failed"), "warn");
+    say(msg, tk("gps_failed"), "warn");
     return;
   }
   navigator.geolocation.getCurrentPosition(
@@ -694,9 +695,9 @@ function useGps() {
         lat: Math.round(position.coords.latitude * 1e6) / 1e6,
         lon: Math.round(position.coords.longitude * 1e6) / 1e6,
       };
-      say(msg, `${t("gps_ok")}: ${state.location.lat}, ${state.location.lon}`);
+      say(msg, [tk("gps_ok"), `: ${state.location.lat}, ${state.location.lon}`]);
     },
-    () => say(msg, t("gps_failed"), "warn"),
+    () => say(msg, tk("gps_failed"), "warn"),
     { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
   );
 }

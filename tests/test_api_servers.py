@@ -1,0 +1,327 @@
+"""Real `fieldlog serve` processes: two servers on one store answer alike, each sees the
+other's events as duplicates, and the feed streams as Server-Sent Events.
+
+Given the demo stories in a store (an SQLite file, or the PostgreSQL test database) and
+two `fieldlog serve` processes on free ports sharing it, a tablet may reach either
+one: whatever is filed through one reads the same through the other, and resending it
+to the other answers `duplicate` with the same version and position.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from incidents.application import FieldLog
+from incidents.config import Settings
+from incidents.demo import DROWNING_ID, load_demo
+from tests.conftest import POSTGRES_URL, STORES, issue_tokens, new_event, reset_postgres
+
+pytestmark = pytest.mark.slow
+
+Tokens = dict[str, dict[str, str]]
+REPO = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 30.0
+
+
+def fieldlog_command() -> str:
+    for candidate in (
+        REPO / ".venv" / "bin" / "fieldlog",
+        Path(sys.executable).with_name("fieldlog"),
+    ):
+        if candidate.exists():
+            return str(candidate)
+    pytest.skip("the `fieldlog` console script is not installed")
+    raise AssertionError  # unreachable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+def start_server(env: dict[str, str], workdir: Path, name: str) -> Server:
+    port = free_port()
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [fieldlog_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(process, f"http://127.0.0.1:{port}", log)
+
+
+def wait_until_up(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(
+                f"fieldlog serve exited with {server.process.returncode}:\n{server.output()}"
+            )
+        try:
+            if httpx.get(f"{server.base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"fieldlog serve did not answer /healthz in {START_TIMEOUT} s:\n{server.output()}")
+
+
+def stop(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, httpx.Client, Tokens]]:
+    """Two `fieldlog serve` processes on one demo store, and a token per role."""
+    workdir = tmp_path_factory.mktemp("servers")
+    if request.param == "sqlite":
+        url = f"sqlite:///{workdir}/fieldlog.sqlite"
+    else:
+        if not POSTGRES_URL:
+            pytest.skip("FIELDLOG_TEST_POSTGRES is not set")
+        reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    # the master secret conftest sets for every test store; the servers inherit it
+    environment = {"FIELDLOG_DB": url, "FIELDLOG_SECRET_KEY": os.environ["FIELDLOG_SECRET_KEY"]}
+    fieldlog = FieldLog(Settings.from_env(environment))
+    try:
+        load_demo(fieldlog)
+        tokens = issue_tokens(fieldlog)
+    finally:
+        fieldlog.close()
+
+    env = {**os.environ, **environment}
+    started: list[Server] = []
+    try:
+        # One after the other: two processes creating the read-model tables of a fresh
+        # SQLite store at the same moment can fail with "database is locked" (reported).
+        for name in ("a", "b"):
+            started.append(start_server(env, workdir, name))
+            wait_until_up(started[-1])
+        with (
+            httpx.Client(base_url=started[0].base_url, timeout=10.0) as a,
+            httpx.Client(base_url=started[1].base_url, timeout=10.0) as b,
+        ):
+            yield a, b, tokens
+    finally:
+        for server in started:
+            stop(server)
+
+
+def observation(**extra: Any) -> dict[str, Any]:
+    return new_event(
+        "ObservationRecorded", DROWNING_ID, description="两台服务器之间的补记", **extra
+    )
+
+
+READ_PATHS = [
+    "/v1/incidents",
+    f"/v1/incidents/{DROWNING_ID}",
+    f"/v1/incidents/{DROWNING_ID}/events",
+    f"/v1/incidents/{DROWNING_ID}/replay",
+    "/v1/crews",
+    "/v1/people",
+    "/v1/commendations",
+    "/v1/feed?limit=1000",
+    "/v1/crews/chikan-mv-om/timeline",
+    "/v1/reports/recognition",
+]
+
+
+def eventually_same(a: httpx.Client, b: httpx.Client, path: str, token: dict[str, str]) -> Any:
+    """Both servers' answers, once they agree (each waits for its own read models)."""
+    deadline = time.monotonic() + 10
+    while True:
+        left, right = a.get(path, headers=token), b.get(path, headers=token)
+        assert left.status_code == right.status_code == 200, (left.text, right.text)
+        if left.json() == right.json() or time.monotonic() > deadline:
+            return left.json(), right.json()
+        time.sleep(0.1)
+
+
+def test_given_two_servers_on_one_store_when_the_office_reads_then_both_answer_the_same(
+    servers: tuple[httpx.Client, httpx.Client, Tokens],
+) -> None:
+    """Given two server processes on one demo store, when the safety office reads the
+    incidents, an incident, its events and replay, crews, people, commendations, the
+    feed, a timeline and the report through each, then both answer the same, and their
+    /healthz report the same head."""
+    a, b, tokens = servers
+    for path in READ_PATHS:
+        left, right = eventually_same(a, b, path, tokens["safety"])
+        assert left == right, path
+    assert a.get("/healthz").json()["head_position"] == b.get("/healthz").json()["head_position"]
+
+
+def test_given_an_event_filed_through_one_server_when_read_and_resent_through_the_other(
+    servers: tuple[httpx.Client, httpx.Client, Tokens],
+) -> None:
+    """Given a crew filing an observation through server A, when it reads the incident
+    through server B, then B shows the event at the version and position A gave; when
+    the tablet resends it to B, then B answers 200 `duplicate` with that version and
+    position, and a new event filed through B is likewise a duplicate on A."""
+    a, b, tokens = servers
+    crew = tokens["crew"]
+    event = observation()
+
+    stored = a.post("/v1/events", json=event, headers=crew)
+    assert stored.status_code == 201, stored.text
+    version, position = stored.json()["version"], stored.json()["position"]
+
+    events = b.get(f"/v1/incidents/{DROWNING_ID}/events", headers=crew).json()["items"]
+    mine = next(e for e in events if e["event_id"] == event["event_id"])
+    assert (mine["version"], mine["position"]) == (version, position)
+    incident = b.get(f"/v1/incidents/{DROWNING_ID}", headers=crew).json()
+    assert incident["version"] >= version
+    resent = b.post("/v1/events", json=event, headers=crew)
+    assert resent.status_code == 200, resent.text
+    assert (resent.json()["result"], resent.json()["version"], resent.json()["position"]) == (
+        "duplicate",
+        version,
+        position,
+    )
+
+    other = observation()
+    assert b.post("/v1/events", json=other, headers=crew).status_code == 201
+    synced = a.post(
+        "/v1/sync", json={"device_id": "tablet-9", "events": [event, other]}, headers=crew
+    )
+    assert synced.status_code == 200
+    assert [r["result"] for r in synced.json()["results"]] == ["duplicate", "duplicate"]
+    listed, _ = eventually_same(a, b, "/v1/incidents", crew)
+    drowning = next(i for i in listed["items"] if i["incident_id"] == DROWNING_ID)
+    assert drowning["version"] == incident["version"] + 1
+
+
+def test_given_the_same_new_event_sent_to_both_servers_at_once_then_stored_once(
+    servers: tuple[httpx.Client, httpx.Client, Tokens],
+) -> None:
+    """Given one new event, when a tablet's retry sends it to both servers at the same
+    moment, then one stores it (201) and the other answers 200 `duplicate` with the same
+    version and position, and the incident holds it once."""
+    a, b, tokens = servers
+    event = observation()
+    answers: dict[str, httpx.Response] = {}
+    barrier = threading.Barrier(2)
+
+    def send(name: str, client: httpx.Client) -> None:
+        barrier.wait()
+        answers[name] = client.post("/v1/events", json=event, headers=tokens["crew"])
+
+    threads = [threading.Thread(target=send, args=item) for item in (("a", a), ("b", b))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    statuses = sorted(r.status_code for r in answers.values())
+    assert statuses == [200, 201], [r.text for r in answers.values()]
+    places = {(r.json()["version"], r.json()["position"]) for r in answers.values()}
+    assert len(places) == 1
+    events = a.get(f"/v1/incidents/{DROWNING_ID}/events", headers=tokens["safety"]).json()["items"]
+    assert [e["event_id"] for e in events].count(event["event_id"]) == 1
+
+
+def read_frames(response: httpx.Response, count: int) -> list[dict[str, str]]:
+    """The next `count` SSE events (comment-only frames such as keep-alives skipped)."""
+    frames: list[dict[str, str]] = []
+    fields: dict[str, str] = {}
+    for line in response.iter_lines():
+        if line == "":
+            if fields:
+                frames.append(fields)
+                fields = {}
+                if len(frames) == count:
+                    return frames
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        fields[name] = value.removeprefix(" ")
+    raise AssertionError(f"the stream ended after {len(frames)} events")
+
+
+def test_given_the_feed_stream_when_the_office_listens_then_sse_frames_in_order_and_resumable(
+    servers: tuple[httpx.Client, httpx.Client, Tokens],
+) -> None:
+    """Given the log, when the safety office opens GET /v1/feed/stream, then it receives
+    `text/event-stream` frames with `id:` the position, `event:` the type and `data:` the
+    stored event, from position 1 in order; reconnecting with `Last-Event-ID: 3` resumes
+    at position 4."""
+    import json
+
+    a, _, tokens = servers
+    with a.stream("GET", "/v1/feed/stream", headers=tokens["safety"]) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        frames = read_frames(response, 3)
+    assert [f["id"] for f in frames] == ["1", "2", "3"]
+    for frame in frames:
+        data = json.loads(frame["data"])
+        assert data["position"] == int(frame["id"])
+        assert data["type"] == frame["event"]
+        assert {"event_id", "stream_id", "version", "occurred_at", "recorded_at"} <= set(data)
+
+    resumed_headers = {**tokens["safety"], "Last-Event-ID": "3"}
+    with a.stream("GET", "/v1/feed/stream", headers=resumed_headers) as response:
+        assert response.status_code == 200
+        [frame] = read_frames(response, 1)
+    assert frame["id"] == "4"
+
+
+def test_given_a_feed_stream_open_on_one_server_when_the_other_stores_an_event_then_it_arrives(
+    servers: tuple[httpx.Client, httpx.Client, Tokens],
+) -> None:
+    """Given the office listening on server A's feed stream from the current head, when
+    a crew files an event through server B, then the event arrives on A's stream as the
+    next frame, with its position as the id."""
+    import json
+
+    a, b, tokens = servers
+    head = a.get("/healthz").json()["head_position"]
+    event = observation()
+    headers = {**tokens["safety"], "Last-Event-ID": str(head)}
+    with a.stream("GET", "/v1/feed/stream", headers=headers) as response:
+        assert response.status_code == 200
+        stored = b.post("/v1/events", json=event, headers=tokens["crew"])
+        assert stored.status_code == 201, stored.text
+        [frame] = read_frames(response, 1)
+    data = json.loads(frame["data"])
+    assert data["event_id"] == event["event_id"]
+    assert frame["id"] == str(stored.json()["position"])
+    assert frame["event"] == "ObservationRecorded"

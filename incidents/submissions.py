@@ -59,6 +59,19 @@ def rfc3339_text(value: Any) -> Any:
 Instant = Annotated[AwareDatetime, BeforeValidator(rfc3339_text)]
 
 
+def canonical_time(value: str) -> str:
+    """An RFC 3339 time in one canonical spelling (upper-case T/Z, ISO offset), so every
+    reader can parse a corrected time; anything else is left for validation to refuse."""
+    if not RFC3339.match(value):
+        return value
+    text = value[:10] + "T" + value[11:]
+    text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    try:
+        return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        return value
+
+
 class Location(BaseModel):
     """Where it happened: coordinates, a place name, or both."""
 
@@ -250,6 +263,12 @@ class EntryCorrected(Submission):
             data["corrects_event_id"] = canonical_uuid(
                 data["corrects_event_id"], "corrects_event_id"
             )
+        changes = data.get("changes") if isinstance(data, dict) else None
+        if isinstance(changes, dict) and isinstance(changes.get("occurred_at"), str):
+            data = {
+                **data,
+                "changes": {**changes, "occurred_at": canonical_time(changes["occurred_at"])},
+            }
         return data
 
     def content(self) -> dict[str, Any]:

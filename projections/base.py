@@ -12,6 +12,11 @@ from incidents.presentation import stored_event
 from projections.views import Tx, View
 
 
+class StaleTrackingError(Exception):
+    """The view's position is not the one this worker read: someone else moved it
+    (another worker, or a rebuild). Re-read positions before applying anything more."""
+
+
 class FieldlogProjection(Projection[Any]):
     """Handlers are methods named `on_<EventType>(tx, event, position)`; an event with no
     handler still advances the tracking position (in the same transaction)."""
@@ -23,9 +28,18 @@ class FieldlogProjection(Projection[Any]):
         super().__init__(view)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.apply(domain_event, tracking, after=None)
+
+    def apply(self, domain_event: Any, tracking: Tracking, after: int | None) -> None:
+        """Apply one event and its position; with `after`, only if the view is still at
+        that position (so no event is ever skipped, whoever else writes the view)."""
         handler = getattr(self, f"on_{type(domain_event).__name__}", None)
 
         def work(tx: Tx) -> None:
+            if after is not None:
+                current = self.view.tracked(tx, tracking.application_name)
+                if current != after:
+                    raise StaleTrackingError(f"{self.name} is at {current}, not {after}")
             if handler is not None:
                 handler(tx, domain_event, tracking.notification_id)
 

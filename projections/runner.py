@@ -20,7 +20,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from incidents.application import FieldLog
 from incidents.store import schema_lock
-from projections.base import FieldlogProjection
+from projections.base import FieldlogProjection, StaleTrackingError
 from projections.catalog import Catalog
 from projections.directory import Directory
 from projections.recognition import Recognition
@@ -80,11 +80,15 @@ class ProjectionWorker:
             batch = self.app.recorder.select_notifications(start, BATCH)
             if not batch:
                 break
-            for notification in batch:
-                event = self.app.mapper.to_domain_event(notification)
-                for projection in self.projections:
-                    if notification.id > positions[projection.name]:
-                        self._apply(projection, event, notification.id, positions)
+            try:
+                for notification in batch:
+                    event = self.app.mapper.to_domain_event(notification)
+                    for projection in self.projections:
+                        if notification.id > positions[projection.name]:
+                            self._apply(projection, event, notification.id, positions)
+            except StaleTrackingError as e:
+                log.info("positions moved under this worker (%s); re-reading them", e)
+                continue
             processed += len(batch)
             if on_batch:
                 on_batch(len(batch))
@@ -95,9 +99,12 @@ class ProjectionWorker:
     def _apply(
         self, projection: FieldlogProjection, event: Any, position: int, positions: dict[str, int]
     ) -> None:
+        tracking = Tracking(tracking_name(projection), position)
         try:
-            projection.process_event(event, Tracking(tracking_name(projection), position))
+            projection.apply(event, tracking, after=positions[projection.name])
         except IntegrityError:
+            if self.position(projection) < position:
+                raise  # the handler's own SQL failed: never skip the event
             # Another worker applied it first: its transaction holds the rows.
             log.debug("%s: position %s already applied elsewhere", projection.name, position)
         positions[projection.name] = position

@@ -42,6 +42,14 @@ class View(Protocol):
     def read(self, work: Callable[[Tx], T]) -> T: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def reset(self, application_name: str) -> None: ...
+    def tracked(self, tx: Tx, application_name: str) -> int: ...
+
+
+def _tracked(tx: Tx, table: str, application_name: str) -> int:
+    row = tx.one(
+        f"SELECT notification_id FROM {table} WHERE application_name = %s", (application_name,)
+    )
+    return int(row["notification_id"]) if row else 0
 
 
 class SQLiteView(SQLiteTrackingRecorder):
@@ -77,6 +85,9 @@ class SQLiteView(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as c:
             return work(Tx(c.sqlite_cursor, qmark=True))
 
+    def tracked(self, tx: Tx, application_name: str) -> int:
+        return _tracked(tx, "tracking", application_name)
+
     def reset(self, application_name: str) -> None:
         with self._immediate() as (tx, _):
             for table in self.tables:
@@ -102,6 +113,9 @@ class PostgresView(PostgresTrackingRecorder):
     def read(self, work: Callable[[Tx], T]) -> T:
         with self.datastore.transaction(commit=False) as curs:
             return work(Tx(curs, qmark=False))
+
+    def tracked(self, tx: Tx, application_name: str) -> int:
+        return _tracked(tx, "fieldlog_tracking", application_name)
 
     def reset(self, application_name: str) -> None:
         with self.datastore.transaction(commit=True) as curs:

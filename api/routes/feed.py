@@ -50,8 +50,8 @@ def feed(
             raise ProblemError(400, f"parameter `cursor`: {e}") from None
     size = parse_limit(limit)
     items = reads.feed(start, size, actor)
-    full = len(items) == size
-    return {"items": items, "next_cursor": encode_cursor(items[-1]["position"]) if full else None}
+    more = len(items) == size and items[-1]["position"] < reads.head_position()
+    return {"items": items, "next_cursor": encode_cursor(items[-1]["position"]) if more else None}
 
 
 @router.get("/v1/feed/stream")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, FieldLogDep, ReadModelDep
 from api.params import PagingDep
 from api.problems import ProblemError
 from api.responses import OrjsonResponse
-from incidents.submissions import RegistryId
+from api.routes.filing import json_body
+from incidents.submissions import RegistryId, describe_validation_error
 
 router = APIRouter(tags=["registry"])
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -51,6 +53,28 @@ class MemberIn(BaseModel):
     person_id: RegistryId
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+async def parsed(request: Request, model: type[M]) -> M:
+    """The body as `model`, read only after the caller was authenticated and authorised
+    (a body-typed parameter would be parsed first, answering 400 before 401/403)."""
+    raw = await json_body(request)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        raise ProblemError(422, describe_validation_error(e)) from None
+
+
+def body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
 def _answer(result: str, body: dict[str, Any] | None) -> OrjsonResponse:
     return OrjsonResponse(
         {**(body or {}), "result": result}, status_code=201 if result == "stored" else 200
@@ -63,13 +87,14 @@ def whoami(actor: ActorDep) -> Any:
     return {"role": actor.role, "name": actor.name, "crew_id": actor.crew_id}
 
 
-@router.post("/v1/people", status_code=201)
-def register_person(
-    person: PersonIn, actor: ActorDep, app: FieldLogDep, reads: ReadModelDep
+@router.post("/v1/people", status_code=201, openapi_extra=body_doc(PersonIn))
+async def register_person(
+    request: Request, actor: ActorDep, app: FieldLogDep, reads: ReadModelDep
 ) -> Any:
     """Register a person (same data again answers 200, other data 409)."""
-    result, _ = app.register_person(person.person_id, person.name, actor)
-    return _answer(result, reads.person(person.person_id))
+    person = await parsed(request, PersonIn)
+    result, _ = await run_in_threadpool(app.register_person, person.person_id, person.name, actor)
+    return _answer(result, await run_in_threadpool(reads.person, person.person_id))
 
 
 @router.get("/v1/people")
@@ -87,11 +112,16 @@ def get_person(person_id: str, _: ActorDep, reads: ReadModelDep) -> Any:
     return person
 
 
-@router.post("/v1/crews", status_code=201)
-def register_crew(crew: CrewIn, actor: ActorDep, app: FieldLogDep, reads: ReadModelDep) -> Any:
+@router.post("/v1/crews", status_code=201, openapi_extra=body_doc(CrewIn))
+async def register_crew(
+    request: Request, actor: ActorDep, app: FieldLogDep, reads: ReadModelDep
+) -> Any:
     """Register a crew with its members (registered person ids)."""
-    result, _ = app.register_crew(crew.crew_id, crew.name, crew.members, actor)
-    return _answer(result, reads.crew(crew.crew_id))
+    crew = await parsed(request, CrewIn)
+    result, _ = await run_in_threadpool(
+        app.register_crew, crew.crew_id, crew.name, crew.members, actor
+    )
+    return _answer(result, await run_in_threadpool(reads.crew, crew.crew_id))
 
 
 @router.get("/v1/crews")
@@ -109,17 +139,14 @@ def get_crew(crew_id: str, actor: ActorDep, reads: ReadModelDep) -> Any:
     return crew
 
 
-@router.post("/v1/crews/{crew_id}/members", status_code=201)
-def join_crew(
-    crew_id: str,
-    member: Annotated[MemberIn, Body()],
-    actor: ActorDep,
-    app: FieldLogDep,
-    reads: ReadModelDep,
+@router.post("/v1/crews/{crew_id}/members", status_code=201, openapi_extra=body_doc(MemberIn))
+async def join_crew(
+    crew_id: str, request: Request, actor: ActorDep, app: FieldLogDep, reads: ReadModelDep
 ) -> Any:
     """A person joins the crew from now on."""
-    result, _ = app.join_crew(crew_id, member.person_id, actor)
-    return _answer(result, reads.crew(crew_id))
+    member = await parsed(request, MemberIn)
+    result, _ = await run_in_threadpool(app.join_crew, crew_id, member.person_id, actor)
+    return _answer(result, await run_in_threadpool(reads.crew, crew_id))
 
 
 @router.delete("/v1/crews/{crew_id}/members/{person_id}")
@@ -128,6 +155,4 @@ def leave_crew(
 ) -> Any:
     """A person leaves the crew from now on."""
     app.leave_crew(crew_id, person_id, actor)
-    return _answer("stored", reads.crew(crew_id)).__class__(
-        {**(reads.crew(crew_id) or {}), "result": "stored"}, status_code=200
-    )
+    return {**(reads.crew(crew_id) or {}), "result": "stored"}

@@ -57,7 +57,7 @@ class FieldLog(Application[UUID]):
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        with schema_lock(self.settings.db_url if self.settings.is_postgres else None):
+        with schema_lock(self.settings):
             super().__init__(env=self.settings.eventsourcing_env())
         self.store: FieldlogRecorder = fieldlog_recorder(self.recorder)
         self.on_saved: list[Callable[[], None]] = []

@@ -30,6 +30,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Composed, Identifier
 
+from incidents.config import Settings, sqlite_path
 from incidents.integrity import GENESIS, chain
 from incidents.personal_data import KEY_TABLE, VICTIM_TOPIC, Sealer
 from incidents.sql import Tx
@@ -408,18 +409,28 @@ def fieldlog_recorder(recorder: ApplicationRecorder) -> FieldlogRecorder:
 
 
 @contextmanager
-def schema_lock(db_url: str | None) -> Iterator[None]:
-    """Serialise table creation across processes starting at once on one PostgreSQL.
+def schema_lock(settings: Settings) -> Iterator[None]:
+    """Serialise table creation across processes starting at once on one store.
 
-    The library creates its types and functions without guarding against a concurrent
-    start-up ('tuple concurrently updated'); a session advisory lock makes it one at a time.
+    The library creates tables, types and functions without guarding against a concurrent
+    start-up (PostgreSQL: 'tuple concurrently updated'; SQLite: 'database is locked' when a
+    deferred transaction must upgrade to write): one process at a time creates them.
     """
-    if not db_url or not db_url.startswith(("postgresql://", "postgres://")):
-        yield
+    if not settings.is_postgres:
+        import fcntl
+
+        lock_path = sqlite_path(settings.db_url).with_suffix(".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
         return
     import psycopg
 
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with psycopg.connect(settings.db_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
         try:
             yield

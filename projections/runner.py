@@ -38,7 +38,7 @@ def tracking_name(projection: FieldlogProjection) -> str:
 
 def build_projections(app: FieldLog) -> list[FieldlogProjection]:
     datastore = app.factory.datastore  # type: ignore[attr-defined]
-    with schema_lock(app.settings.db_url if app.settings.is_postgres else None):
+    with schema_lock(app.settings):
         return [cls(make_view(datastore, cls.schema, cls.tables)) for cls in PROJECTIONS]
 
 
@@ -164,7 +164,7 @@ class ProjectionWorker:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f'LISTEN "{channel}"')
                     while not self.stopping.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                        for _ in conn.notifies(timeout=0.1, stop_after=1):
                             self.wake.set()
             except psycopg.Error:
                 log.warning("LISTEN connection lost; polling until it is back")

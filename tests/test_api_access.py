@@ -568,18 +568,13 @@ def test_given_the_id_of_another_kind_of_stream_when_it_is_read_then_404(
 
 NOT_JSON = b'{"person_id": "zhou-lihui", '
 REGISTRY_WRITES = ["/v1/people", "/v1/crews", "/v1/crews/chikan-mv-om/members"]
-AUTH_FIRST_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: registry writes parse the JSON body before authenticating, so garbage "
-    "without a token (or from a role that may not write) answers 400, not 401/403",
-)
 
 
 NOT_JSON_CASES = [
     pytest.param("/v1/events", None, 401, id="events-no-token"),
     pytest.param("/v1/sync", None, 401, id="sync-no-token"),
     *(
-        pytest.param(path, key, status, id=f"{path}-{key or 'no-token'}", marks=AUTH_FIRST_BUG)
+        pytest.param(path, key, status, id=f"{path}-{key or 'no-token'}")
         for path in REGISTRY_WRITES
         for key, status in ((None, 401), ("crew", 403))
     ),

@@ -824,11 +824,6 @@ def test_given_the_recognition_report_when_hr_downloads_csv_then_utf8_bom_and_he
     assert {r[1] for r in rows[1:]} == {"周立辉", "关锦康", "陈奕高", "周旺", "岑旭敏"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /v1/feed gives a next_cursor whenever a page is full, so the page holding "
-    "the last event has a non-null cursor (contract: null on the last page)",
-)
 def test_given_a_feed_page_that_holds_the_last_event_when_read_then_its_next_cursor_is_null(
     client: TestClient, tokens: Tokens
 ) -> None:

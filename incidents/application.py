@@ -3,7 +3,7 @@ file facts, register people and crews, and read streams back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -19,34 +19,28 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from incidents import submissions as sub
-from incidents.commendation import Commendation
 from incidents.config import Settings
 from incidents.errors import (
     DomainError,
     EventConflictError,
     InvalidEventError,
     NotFoundError,
-    NotPermittedError,
 )
 from incidents.facts import AnyFact
+from incidents.filing import Filing
 from incidents.incident import Incident
 from incidents.keys import master_key
-from incidents.outcome import Outcome
-from incidents.patrol import Patrol
+from incidents.outcome import Outcome, refused
 from incidents.personal_data import SealedMapper, Sealer
 from incidents.registry import Crew, CrewRegistered, Person, PersonRegistered
 from incidents.roles import Actor
 from incidents.store import FieldlogRecorder, fieldlog_recorder, schema_lock
 from incidents.streams import Stream, registry_stream_id, server_fact_kwargs
+from incidents.sync import Queue
 from incidents.transcoding import OrjsonTranscoder
 
 S = TypeVar("S", bound=Stream)
 
-STREAM_OF_TYPE: dict[str, type[Stream]] = {
-    **{t: Patrol for t in sub.PATROL_TYPES},
-    **{t: Incident for t in sub.INCIDENT_TYPES},
-    **{t: Commendation for t in sub.COMMENDATION_TYPES},
-}
 MAX_RACE_RETRIES = 8
 
 
@@ -92,34 +86,22 @@ class FieldLog(Application[UUID]):
 
     def submit(self, raw: Mapping[str, Any] | object, actor: Actor) -> Outcome:
         """File one event; never raises for a bad event, answers with its result."""
-        event_id, stream_id = _ids_of(raw)
         try:
             filed = sub.parse_submission(raw)
             actor.check_may_file(filed.type)
             return self._store(filed, actor)
-        except EventConflictError as e:
-            return Outcome(
-                event_id, stream_id, "conflict", detail=e.detail, current_version=e.current_version
-            )
-        except NotPermittedError as e:
-            return Outcome(event_id, stream_id, "invalid", detail=e.detail, refusal="forbidden")
-        except NotFoundError as e:
-            return Outcome(event_id, stream_id, "invalid", detail=e.detail, refusal="not_found")
-        except InvalidEventError as e:
-            return Outcome(event_id, stream_id, "invalid", detail=e.detail)
-
-    def submit_many(self, raws: Iterable[object], actor: Actor) -> list[Outcome]:
-        """A tablet's queue, in capture order; a bad event never blocks the good ones."""
-        return [self.submit(raw, actor) for raw in raws]
+        except DomainError as e:
+            return refused(e, raw)
 
     def _store(self, filed: sub.Submission, actor: Actor) -> Outcome:
         stream_id = UUID(filed.stream_id)
         fingerprint = filed.fingerprint()
         for _ in range(MAX_RACE_RETRIES):
-            known = self._known(filed, fingerprint, actor)
+            filing = Filing(self)
+            known = filing.known(filed, fingerprint, actor)
             if known is not None:
                 return known
-            stream = self._decide(filed, actor)
+            stream = filing.decide(filed, actor)
             client_event = (filed.event_id, stream_id, stream.version, fingerprint)
             try:
                 recordings = self.save(stream, client_events=[client_event])
@@ -129,138 +111,25 @@ class FieldLog(Application[UUID]):
             return Outcome(filed.event_id, filed.stream_id, "stored", stream.version, position)
         raise EventConflictError("the stream is busy with other writers; send the event again")
 
-    def _known(self, filed: sub.Submission, fingerprint: str, actor: Actor) -> Outcome | None:
-        """A resent event: `duplicate` if it is the same fact, `conflict` otherwise.
+    def submit_many(self, raws: Sequence[object], actor: Actor) -> list[Outcome]:
+        """A tablet's queue, in capture order; a bad event never blocks the good ones.
 
-        Another crew's event is not revealed to a crew token, not even as a duplicate.
+        The queue is decided event by event against the state its own earlier events
+        produced, and the good ones are stored in one transaction. If that transaction
+        meets another writer, the queue falls back to filing its events one by one.
         """
-        found = self.store.find_client_event(filed.event_id)
-        if found is None:
-            return None
-        if actor.is_crew:
-            stream = self._find(found.stream_id)
-            if stream is None or not actor.owns(self.crew_of(stream)):
-                raise NotFoundError(f"no such event or stream for crew {actor.crew_id}")
-        if found.fingerprint != fingerprint:
-            raise EventConflictError(
-                f"event_id {filed.event_id} was already used for a different event; "
-                "a new fact needs a new event_id"
-            )
-        return Outcome(
-            filed.event_id, str(found.stream_id), "duplicate", found.version, found.position
-        )
-
-    def _decide(self, filed: sub.Submission, actor: Actor) -> Stream:
-        """Load the stream and let its aggregate decide, after the cross-stream checks."""
-        if filed.type in sub.OPENING_TYPES:
-            return self._open(filed, actor)
-        stream = self._existing(filed, actor)
-        if filed.expected_version is not None and filed.expected_version != stream.version:
-            raise EventConflictError(
-                f"field `expected_version`: the stream is at version {stream.version}, "
-                f"not {filed.expected_version}; reload it and file again",
-                current_version=stream.version,
-            )
-        self._check_references(filed, stream, actor)
-        stream.append(filed, actor.recorded_by)
-        return stream
-
-    def _open(self, filed: sub.Submission, actor: Actor) -> Stream:
-        stream_id = UUID(filed.stream_id)
-        existing = self._find(stream_id)
-        if existing is not None:
-            raise EventConflictError(
-                f"stream {filed.stream_id} already exists; {filed.type} opens a new stream "
-                "and needs a new stream_id",
-                current_version=existing.version,
-            )
-        if filed.expected_version not in (None, 0):
-            raise EventConflictError(
-                f"field `expected_version`: stream {filed.stream_id} does not exist yet "
-                f"(version 0), not {filed.expected_version}",
-                current_version=0,
-            )
-        by = actor.recorded_by
-        if isinstance(filed, sub.PatrolStarted):
-            self._check_crew_filing(filed.crew_id, actor)
-            self._check_people(filed.people)
-            return Patrol.start(filed, by)
-        if isinstance(filed, sub.IncidentOpened):
-            self._check_crew_filing(filed.crew_id, actor)
-            self._check_patrol_link(filed.patrol_id, filed.crew_id)
-            return Incident.open(filed, by)
-        assert isinstance(filed, sub.CommendationNominated)
-        self._own_incident(filed.incident_id, actor, "incident_id")
-        self._check_people(filed.nominees, "nominees")
-        return Commendation.nominate(filed, by)
-
-    def _existing(self, filed: sub.Submission, actor: Actor) -> Stream:
-        kind = STREAM_OF_TYPE[filed.type]
-        stream = self._find(UUID(filed.stream_id))
-        noun = kind.__name__.lower()
-        if stream is None or not isinstance(stream, kind):
-            raise InvalidEventError(
-                f"field `stream_id`: no {noun} {filed.stream_id}; "
-                f"it must be opened first with {kind.opening.__name__}"
-            )
-        if not actor.owns(self.crew_of(stream)):
-            raise NotFoundError(f"no {noun} {filed.stream_id}")
-        return stream
-
-    def _check_references(self, filed: sub.Submission, stream: Stream, actor: Actor) -> None:
-        if isinstance(filed, sub.EntryCorrected) and isinstance(stream, Incident):
-            target = stream.entries.get(filed.corrects_event_id)
-            merged = stream.corrected_content(filed, actor.recorded_by)
-            assert target is not None
-            if target.type == "IncidentOpened":
-                self._check_patrol_link(merged.get("patrol_id"), stream.crew_id)
-            self._check_people(merged.get("people") or [])
-            return
-        people = getattr(filed, "people", None)
-        if people:
-            self._check_people(people)
-
-    # --- cross-stream rules ---------------------------------------------------
-
-    def _check_crew_filing(self, crew_id: str, actor: Actor) -> None:
-        if actor.is_crew and crew_id != actor.crew_id:
-            raise NotPermittedError(
-                f"field `crew_id`: this token files for crew {actor.crew_id} only"
-            )
-        if self._find(registry_stream_id("crew", crew_id)) is None:
-            raise InvalidEventError(f"field `crew_id`: crew {crew_id} is not registered")
-
-    def _check_people(self, people: Iterable[str], field: str = "people") -> None:
-        for person_id in people:
-            if self._find(registry_stream_id("person", person_id)) is None:
-                raise InvalidEventError(
-                    f"field `{field}`: {person_id} is not a registered person; "
-                    "register them first, or name outsiders in `description`"
-                )
-
-    def _check_patrol_link(self, patrol_id: str | None, crew_id: str) -> None:
-        if patrol_id is None:
-            return
-        patrol = self._find(UUID(patrol_id))
-        if not isinstance(patrol, Patrol) or patrol.crew_id != crew_id:
-            raise InvalidEventError(
-                f"field `patrol_id`: {patrol_id} is not a patrol of crew {crew_id}"
-            )
-
-    def _own_incident(self, incident_id: str, actor: Actor, field: str) -> Incident:
-        incident = self._find(UUID(incident_id))
-        if not isinstance(incident, Incident) or not actor.owns(incident.crew_id):
-            raise InvalidEventError(f"field `{field}`: no incident {incident_id}")
-        return incident
+        queue = Queue(self, actor, raws)
+        queue.decide()
+        if queue.pending:
+            try:
+                queue.save()
+            except RecordConflictError:
+                queue.refile_one_by_one()
+        return queue.outcomes()
 
     def crew_of(self, stream: Stream) -> str:
         """The crew a patrol, incident or commendation belongs to."""
-        if isinstance(stream, (Patrol, Incident)):
-            return stream.crew_id
-        if isinstance(stream, Commendation):
-            incident = self._find(UUID(stream.incident_id))
-            return incident.crew_id if isinstance(incident, Incident) else ""
-        return ""
+        return Filing(self).crew_of(stream)
 
     # --- personal data --------------------------------------------------------
 
@@ -314,7 +183,7 @@ class FieldLog(Application[UUID]):
             if crew is not None:
                 crew.check_same_registration(name, members)
                 return "duplicate", crew
-            self._check_people(members, "members")
+            Filing(self).check_people(members, "members")
             if len(set(members)) != len(members):
                 raise InvalidEventError("field `members`: a person is listed twice")
             crew = Crew.register(crew_id, name, members, **self._server_envelope(actor, since))
@@ -327,7 +196,7 @@ class FieldLog(Application[UUID]):
 
     def join_crew(self, crew_id: str, person_id: str, actor: Actor) -> tuple[str, Crew]:
         crew = self._registered_crew(crew_id)
-        self._check_people([person_id], "person_id")
+        Filing(self).check_people([person_id], "person_id")
         if person_id in crew.members:
             return "duplicate", crew
         crew.join(person_id, **self._server_envelope(actor))
@@ -354,7 +223,7 @@ class FieldLog(Application[UUID]):
 
     # --- reading --------------------------------------------------------------
 
-    def _find(self, stream_id: UUID) -> Stream | None:
+    def find_stream(self, stream_id: UUID) -> Stream | None:
         try:
             stream: object = self.repository.get(stream_id)
         except AggregateNotFoundError:
@@ -363,15 +232,15 @@ class FieldLog(Application[UUID]):
         return stream
 
     def get_person(self, person_id: str) -> Person | None:
-        found = self._find(registry_stream_id("person", person_id))
+        found = self.find_stream(registry_stream_id("person", person_id))
         return found if isinstance(found, Person) else None
 
     def get_crew(self, crew_id: str) -> Crew | None:
-        found = self._find(registry_stream_id("crew", crew_id))
+        found = self.find_stream(registry_stream_id("crew", crew_id))
         return found if isinstance(found, Crew) else None
 
     def get_stream(self, stream_id: UUID, kind: type[S]) -> S | None:
-        found = self._find(stream_id)
+        found = self.find_stream(stream_id)
         return found if isinstance(found, kind) else None
 
     def get_facts(self, stream_id: UUID) -> list[tuple[AnyFact, int]]:
@@ -396,17 +265,6 @@ class FieldLog(Application[UUID]):
             if len(batch) < 500:
                 return sorted(ids)
             start = batch[-1].id + 1
-
-
-def _ids_of(raw: object) -> tuple[str | None, str | None]:
-    """Best-effort ids to echo in a refusal, even when the event is malformed."""
-    if not isinstance(raw, Mapping):
-        return None, None
-    event_id, stream_id = raw.get("event_id"), raw.get("stream_id")
-    return (
-        event_id if isinstance(event_id, str) else None,
-        stream_id if isinstance(stream_id, str) else None,
-    )
 
 
 __all__ = ["DomainError", "FieldLog"]

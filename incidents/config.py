@@ -51,10 +51,13 @@ class Settings:
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The eventsourcing library's settings for this database URL."""
-        if self.is_postgres:
-            return postgres_env(self.db_url)
-        return sqlite_env(self.db_url)
+        """The eventsourcing library's settings for this database URL.
+
+        Aggregates are cached and fast-forwarded from the store on every read, so a
+        long incident is not replayed from its first event for each new one.
+        """
+        store = postgres_env(self.db_url) if self.is_postgres else sqlite_env(self.db_url)
+        return {**store, "AGGREGATE_CACHE_MAXSIZE": "2000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
 
 
 def sqlite_path(url: str) -> Path:

@@ -30,6 +30,8 @@ class Entry:
 
 
 def entry_of(event: Fact | Opening) -> Entry:
+    """The entry as filed; victim details stay out (they cannot be corrected, and the
+    aggregate may be cached in memory)."""
     content = {
         "event_id": event.event_id,
         "type": type(event).__name__,
@@ -38,6 +40,8 @@ def entry_of(event: Fact | Opening) -> Entry:
         "time_certainty": event.time_certainty,
         **payload_of(event),
     }
+    if type(event).__name__ == "VictimDetailsRecorded":
+        content = {k: v for k, v in content.items() if k not in ("name", "age", "phone")}
     return Entry(type=type(event).__name__, recorded_by=event.recorded_by, content=content)
 
 

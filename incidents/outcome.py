@@ -23,3 +23,31 @@ class Outcome:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None and k != "refusal"}
+
+
+def refused(error: Exception, raw: object) -> Outcome:
+    """The answer for an event the domain refused, echoing what ids it carried."""
+    from incidents.errors import EventConflictError, NotFoundError, NotPermittedError
+
+    event_id, stream_id = ids_of(raw)
+    detail = getattr(error, "detail", str(error))
+    if isinstance(error, EventConflictError):
+        return Outcome(
+            event_id, stream_id, "conflict", detail=detail, current_version=error.current_version
+        )
+    if isinstance(error, NotPermittedError):
+        return Outcome(event_id, stream_id, "invalid", detail=detail, refusal="forbidden")
+    if isinstance(error, NotFoundError):
+        return Outcome(event_id, stream_id, "invalid", detail=detail, refusal="not_found")
+    return Outcome(event_id, stream_id, "invalid", detail=detail)
+
+
+def ids_of(raw: object) -> tuple[str | None, str | None]:
+    """Best-effort ids to echo in a refusal, even when the event is malformed."""
+    if not isinstance(raw, dict):
+        return None, None
+    event_id, stream_id = raw.get("event_id"), raw.get("stream_id")
+    return (
+        event_id if isinstance(event_id, str) else None,
+        stream_id if isinstance(stream_id, str) else None,
+    )

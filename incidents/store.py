@@ -70,6 +70,8 @@ class FieldlogRecorder(Protocol):
 
     def find_client_event(self, event_id: str) -> ClientEvent | None: ...
 
+    def find_client_events(self, event_ids: Sequence[str]) -> dict[str, ClientEvent]: ...
+
     def positions_of(self, stream_id: UUID) -> dict[int, int]: ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
@@ -152,6 +154,30 @@ class TransactionSteps:
             [(link.position, link.previous_position, link.hash) for link in chain(previous, rows)],
         )
 
+    def find_client_event(self, event_id: str) -> ClientEvent | None:
+        return self.find_client_events([event_id]).get(event_id)
+
+    def find_client_events(self, event_ids: Sequence[str]) -> dict[str, ClientEvent]:
+        """Where each of these client ids was stored (those never seen are absent)."""
+        found: dict[str, ClientEvent] = {}
+        unique = list(dict.fromkeys(event_ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            rows = self.query(self.client_lookup.format(marks=marks), chunk)
+            for r in rows:
+                stream = r["stream_id"]
+                found[r["event_id"]] = ClientEvent(
+                    r["event_id"],
+                    stream if isinstance(stream, UUID) else UUID(stream),
+                    r["version"],
+                    r["fingerprint"],
+                    r["position"],
+                )
+        return found
+
+    client_lookup = ""
+
     def check_master_key(self) -> None:
         """Refuse to start with a master secret other than the one that wrapped the keys.
 
@@ -198,6 +224,12 @@ ISSUED_COLUMNS = (
 
 class SQLiteFieldlogRecorder(TransactionSteps, SQLiteApplicationRecorder):
     hex_ids = True
+    client_lookup = (
+        "SELECT c.event_id, c.stream_id, c.version, c.fingerprint, e.rowid AS position "
+        f"FROM {CLIENT_TABLE} c JOIN stored_events e "
+        "ON e.originator_id = c.stream_id AND e.originator_version = c.version "
+        "WHERE c.event_id IN ({marks})"
+    )
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -266,21 +298,6 @@ class SQLiteFieldlogRecorder(TransactionSteps, SQLiteApplicationRecorder):
             (after, after, limit),
         )
 
-    def find_client_event(self, event_id: str) -> ClientEvent | None:
-        rows = self.query(
-            f"SELECT c.event_id, c.stream_id, c.version, c.fingerprint, e.rowid AS position "
-            f"FROM {CLIENT_TABLE} c JOIN {self.events_table_name} e "
-            "ON e.originator_id = c.stream_id AND e.originator_version = c.version "
-            "WHERE c.event_id = %s",
-            (event_id,),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return ClientEvent(
-            r["event_id"], UUID(r["stream_id"]), r["version"], r["fingerprint"], r["position"]
-        )
-
     def positions_of(self, stream_id: UUID) -> dict[int, int]:
         rows = self.query(
             f"SELECT originator_version AS v, rowid AS p FROM {self.events_table_name} "
@@ -318,6 +335,13 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
         schema = Identifier(self.datastore.schema)
         self.client_table = Composed([schema, SQL("."), Identifier(CLIENT_TABLE)])
         self.events_table = Composed([schema, SQL("."), Identifier(self.events_table_name)])
+        self.client_lookup = (
+            "SELECT c.event_id, c.stream_id, c.version, c.fingerprint, "
+            f"e.notification_id AS position FROM {CLIENT_TABLE} c JOIN "
+            f"{self.events_table_name} e "
+            "ON e.originator_id = c.stream_id AND e.originator_version = c.version "
+            "WHERE c.event_id IN ({marks})"
+        )
         for statement in (
             f"CREATE TABLE IF NOT EXISTS {CLIENT_TABLE} ("
             "event_id text PRIMARY KEY, stream_id uuid NOT NULL, "
@@ -365,22 +389,6 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
         return self.query(
             INTEGRITY_WALK.format(events=self.events_table_name, position="notification_id"),
             (after, after, limit),
-        )
-
-    def find_client_event(self, event_id: str) -> ClientEvent | None:
-        statement = SQL(
-            "SELECT c.event_id, c.stream_id, c.version, c.fingerprint, "
-            "e.notification_id AS position FROM {} c JOIN {} e "
-            "ON e.originator_id = c.stream_id AND e.originator_version = c.version "
-            "WHERE c.event_id = %s"
-        ).format(self.client_table, self.events_table)
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, (event_id,))
-            r = curs.fetchone()
-        if r is None:
-            return None
-        return ClientEvent(
-            r["event_id"], r["stream_id"], r["version"], r["fingerprint"], r["position"]
         )
 
     def positions_of(self, stream_id: UUID) -> dict[int, int]:

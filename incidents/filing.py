@@ -1,0 +1,190 @@
+"""Deciding one filed event: the checks that span streams, then the stream's own rules.
+
+A `Filing` remembers the streams it loaded, so a tablet's queue is decided in capture
+order against the state its own earlier events produced, and saved in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from incidents import submissions as sub
+from incidents.commendation import Commendation
+from incidents.errors import (
+    EventConflictError,
+    InvalidEventError,
+    NotFoundError,
+    NotPermittedError,
+)
+from incidents.incident import Incident
+from incidents.outcome import Outcome
+from incidents.patrol import Patrol
+from incidents.roles import Actor
+from incidents.store import ClientEvent
+from incidents.streams import Stream, registry_stream_id
+
+if TYPE_CHECKING:
+    from incidents.application import FieldLog
+
+STREAM_OF_TYPE: dict[str, type[Stream]] = {
+    **{t: Patrol for t in sub.PATROL_TYPES},
+    **{t: Incident for t in sub.INCIDENT_TYPES},
+    **{t: Commendation for t in sub.COMMENDATION_TYPES},
+}
+
+
+class Filing:
+    def __init__(self, app: FieldLog, known_ids: dict[str, ClientEvent] | None = None) -> None:
+        self.app = app
+        self.streams: dict[UUID, Stream | None] = {}
+        self.known_ids = known_ids
+
+    def find(self, stream_id: UUID) -> Stream | None:
+        if stream_id not in self.streams:
+            self.streams[stream_id] = self.app.find_stream(stream_id)
+        return self.streams[stream_id]
+
+    def opened(self, stream: Stream) -> None:
+        self.streams[stream.id] = stream
+
+    def client_event(self, event_id: str) -> ClientEvent | None:
+        if self.known_ids is not None:
+            return self.known_ids.get(event_id)
+        return self.app.store.find_client_event(event_id)
+
+    def known(self, filed: sub.Submission, fingerprint: str, actor: Actor) -> Outcome | None:
+        """A resent event: `duplicate` if it is the same fact, `conflict` otherwise.
+
+        Another crew's event is not revealed to a crew token, not even as a duplicate.
+        """
+        found = self.client_event(filed.event_id)
+        if found is None:
+            return None
+        if actor.is_crew:
+            stream = self.find(found.stream_id)
+            if stream is None or not actor.owns(self.crew_of(stream)):
+                raise NotFoundError(f"no such event or stream for crew {actor.crew_id}")
+        if found.fingerprint != fingerprint:
+            raise EventConflictError(
+                f"event_id {filed.event_id} was already used for a different event; "
+                "a new fact needs a new event_id"
+            )
+        return Outcome(
+            filed.event_id, str(found.stream_id), "duplicate", found.version, found.position
+        )
+
+    def decide(self, filed: sub.Submission, actor: Actor) -> Stream:
+        """Load the stream and let its aggregate decide, after the cross-stream checks."""
+        if filed.type in sub.OPENING_TYPES:
+            opened = self._open(filed, actor)
+            self.opened(opened)
+            return opened
+        stream = self._existing(filed, actor)
+        if filed.expected_version is not None and filed.expected_version != stream.version:
+            raise EventConflictError(
+                f"field `expected_version`: the stream is at version {stream.version}, "
+                f"not {filed.expected_version}; reload it and file again",
+                current_version=stream.version,
+            )
+        self._check_references(filed, stream, actor)
+        stream.append(filed, actor.recorded_by)
+        return stream
+
+    def _open(self, filed: sub.Submission, actor: Actor) -> Stream:
+        stream_id = UUID(filed.stream_id)
+        existing = self.find(stream_id)
+        if existing is not None:
+            raise EventConflictError(
+                f"stream {filed.stream_id} already exists; {filed.type} opens a new stream "
+                "and needs a new stream_id",
+                current_version=existing.version,
+            )
+        if filed.expected_version not in (None, 0):
+            raise EventConflictError(
+                f"field `expected_version`: stream {filed.stream_id} does not exist yet "
+                f"(version 0), not {filed.expected_version}",
+                current_version=0,
+            )
+        by = actor.recorded_by
+        if isinstance(filed, sub.PatrolStarted):
+            self._check_crew_filing(filed.crew_id, actor)
+            self.check_people(filed.people)
+            return Patrol.start(filed, by)
+        if isinstance(filed, sub.IncidentOpened):
+            self._check_crew_filing(filed.crew_id, actor)
+            self._check_patrol_link(filed.patrol_id, filed.crew_id)
+            return Incident.open(filed, by)
+        assert isinstance(filed, sub.CommendationNominated)
+        self._own_incident(filed.incident_id, actor, "incident_id")
+        self.check_people(filed.nominees, "nominees")
+        return Commendation.nominate(filed, by)
+
+    def _existing(self, filed: sub.Submission, actor: Actor) -> Stream:
+        kind = STREAM_OF_TYPE[filed.type]
+        stream = self.find(UUID(filed.stream_id))
+        noun = kind.__name__.lower()
+        if stream is None or not isinstance(stream, kind):
+            raise InvalidEventError(
+                f"field `stream_id`: no {noun} {filed.stream_id}; "
+                f"it must be opened first with {kind.opening.__name__}"
+            )
+        if not actor.owns(self.crew_of(stream)):
+            raise NotFoundError(f"no {noun} {filed.stream_id}")
+        return stream
+
+    def _check_references(self, filed: sub.Submission, stream: Stream, actor: Actor) -> None:
+        if isinstance(filed, sub.EntryCorrected) and isinstance(stream, Incident):
+            target = stream.entries.get(filed.corrects_event_id)
+            merged = stream.corrected_content(filed, actor.recorded_by)
+            assert target is not None
+            if target.type == "IncidentOpened":
+                self._check_patrol_link(merged.get("patrol_id"), stream.crew_id)
+            self.check_people(merged.get("people") or [])
+            return
+        people = getattr(filed, "people", None)
+        if people:
+            self.check_people(people)
+
+    # --- cross-stream rules ---------------------------------------------------
+
+    def _check_crew_filing(self, crew_id: str, actor: Actor) -> None:
+        if actor.is_crew and crew_id != actor.crew_id:
+            raise NotPermittedError(
+                f"field `crew_id`: this token files for crew {actor.crew_id} only"
+            )
+        if self.find(registry_stream_id("crew", crew_id)) is None:
+            raise InvalidEventError(f"field `crew_id`: crew {crew_id} is not registered")
+
+    def check_people(self, people: Iterable[str], field: str = "people") -> None:
+        for person_id in people:
+            if self.find(registry_stream_id("person", person_id)) is None:
+                raise InvalidEventError(
+                    f"field `{field}`: {person_id} is not a registered person; "
+                    "register them first, or name outsiders in `description`"
+                )
+
+    def _check_patrol_link(self, patrol_id: str | None, crew_id: str) -> None:
+        if patrol_id is None:
+            return
+        patrol = self.find(UUID(patrol_id))
+        if not isinstance(patrol, Patrol) or patrol.crew_id != crew_id:
+            raise InvalidEventError(
+                f"field `patrol_id`: {patrol_id} is not a patrol of crew {crew_id}"
+            )
+
+    def _own_incident(self, incident_id: str, actor: Actor, field: str) -> Incident:
+        incident = self.find(UUID(incident_id))
+        if not isinstance(incident, Incident) or not actor.owns(incident.crew_id):
+            raise InvalidEventError(f"field `{field}`: no incident {incident_id}")
+        return incident
+
+    def crew_of(self, stream: Stream) -> str:
+        """The crew a patrol, incident or commendation belongs to."""
+        if isinstance(stream, (Patrol, Incident)):
+            return stream.crew_id
+        if isinstance(stream, Commendation):
+            incident = self.find(UUID(stream.incident_id))
+            return incident.crew_id if isinstance(incident, Incident) else ""
+        return ""

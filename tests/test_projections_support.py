@@ -278,8 +278,9 @@ def register_backdated(app: FieldLog) -> None:
 
 
 def file_stories(app: FieldLog) -> None:
-    """Both stories with late syncs, corrections, reviews, thanks, victim details and
-    commendations, plus a later fall; 周立辉 also joins the scenic-area staff."""
+    """Both stories with late syncs, corrections, reviews, thanks, victim details (one
+    incident's erased) and commendations, plus a later fall; 周立辉 also joins the
+    scenic-area staff, and 岑旭敏 leaves it after the stories."""
     register_backdated(app)
     app.join_crew(SCENIC, ZHOU, ADMIN)
     d = Drowning()
@@ -315,6 +316,7 @@ def file_stories(app: FieldLog) -> None:
         scenic.victim_details(name="游客（化名）", occurred_at="2025-10-16T11:00:00+08:00"),
         actor=OTHER_CREW,
     )
+    app.leave_crew(SCENIC, CEN, ADMIN)  # after the stories: past reports still name it
     # The drowning's personal data is erased; the collapse's is kept.
     assert app.erase_personal_data(UUID(d.incident_id), ADMIN).result == "stored"
     given(

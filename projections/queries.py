@@ -150,7 +150,7 @@ class LogReadModel:
         if crew is None:
             return None
         members = []
-        for person_id, since in crew.members.items():
+        for person_id, since in sorted(crew.members.items(), key=lambda m: (m[1], m[0])):
             person = self.app.get_person(person_id)
             members.append(
                 {
@@ -179,7 +179,7 @@ class LogReadModel:
                 and (crew_id is None or p["crew_id"] == crew_id)
                 and (status is None or p["status"] == status)
             ),
-            key=lambda p: _instant(p["started_at"]),
+            key=lambda p: (_instant(p["started_at"]), p["patrol_id"]),
             reverse=True,
         )
 
@@ -257,7 +257,9 @@ class LogReadModel:
             if events[0]["type"] == "CommendationNominated"
         ]
         kept = [v for v in views if actor.owns(v["crew_id"])]
-        return sorted(kept, key=lambda v: _instant(v["nominated_at"]), reverse=True)
+        return sorted(
+            kept, key=lambda v: (_instant(v["nominated_at"]), v["commendation_id"]), reverse=True
+        )
 
     def commendation(self, commendation_id: UUID, actor: Actor) -> dict[str, Any] | None:
         commendation = self.app.get_stream(commendation_id, Commendation)

@@ -211,7 +211,9 @@ def verify(
     app = open_fieldlog()
     try:
         if expected and expected.get("public_key") != public_key_text(app.master_key):
-            err.print("[yellow]note:[/yellow] the checkpoint was signed by another key")
+            err.print("[red]checkpoint refused:[/red] it was not signed by this log's key")
+            print("checkpoint signed by another key")
+            raise typer.Exit(1)
         head = app.recorder.max_notification_id() or 0
         with Progress(
             TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), console=err

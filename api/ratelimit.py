@@ -21,7 +21,11 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def hit(self, token_name: str) -> float | None:
-        """Count one write; answer the seconds to wait if it is over the limit."""
+        """Count one write; answer the seconds to wait if it is over the limit.
+
+        A write refused here is not counted, so a client that waits `Retry-After` is
+        served; writes refused for any other reason (invalid, conflict) do count.
+        """
         if self.per_minute <= 0:
             return None
         now = time.monotonic()
@@ -29,11 +33,10 @@ class RateLimiter:
             hits = self._hits.setdefault(token_name, deque())
             while hits and hits[0] <= now - WINDOW_SECONDS:
                 hits.popleft()
+            if len(hits) >= self.per_minute:
+                return max(hits[0] + WINDOW_SECONDS - now, 0.0)
             hits.append(now)
-            if len(hits) <= self.per_minute:
-                return None
-            oldest_counted = hits[-self.per_minute - 1]
-            return max(oldest_counted + WINDOW_SECONDS - now, 0.0)
+            return None
 
     @staticmethod
     def retry_after(wait: float) -> str:

@@ -3,6 +3,8 @@ file facts, register people and crews, and read streams back."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -106,7 +108,10 @@ class FieldLog(Application[UUID]):
             try:
                 recordings = self.save(stream, client_events=[client_event])
             except RecordConflictError:
-                continue  # another writer got there first: look again
+                # Another writer got there first: look again, after a random pause so
+                # two writers on one stream do not collide in step.
+                time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - jitter, not a secret
+                continue
             position = recordings[-1].notification.id
             return Outcome(filed.event_id, filed.stream_id, "stored", stream.version, position)
         raise EventConflictError("the stream is busy with other writers; send the event again")

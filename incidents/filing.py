@@ -66,6 +66,11 @@ class Filing:
             stream = self.find(found.stream_id)
             if stream is None or not actor.owns(self.crew_of(stream)):
                 raise NotFoundError(f"no such event or stream for crew {actor.crew_id}")
+        if isinstance(filed, sub.VictimDetailsRecorded):
+            incident = self.find(found.stream_id)
+            if isinstance(incident, Incident) and incident.personal_data_erased:
+                # Never confirm or deny a guess at erased personal data.
+                incident.check_personal_data_not_erased()
         if found.fingerprint != fingerprint:
             raise EventConflictError(
                 f"event_id {filed.event_id} was already used for a different event; "

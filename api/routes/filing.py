@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -10,9 +11,19 @@ from fastapi import APIRouter, Request
 from api.deps import ActorDep, FieldLogDep
 from api.openapi import EVENT_BODY, SYNC_BODY
 from api.problems import ProblemError, outcome_response
+from incidents.outcome import Outcome
+from incidents.roles import Actor
 
 router = APIRouter(tags=["filing"])
+auth_log = logging.getLogger("fieldlog.auth")
 MAX_SYNC_EVENTS = 1000
+
+
+def log_refusals(outcomes: list[Outcome], actor: Actor) -> None:
+    """A type the role may not file is a refused authorisation: log it (never the token)."""
+    for outcome in outcomes:
+        if outcome.refusal == "forbidden":
+            auth_log.warning("authorisation refused: %s: %s", actor.recorded_by, outcome.detail)
 
 
 async def json_body(request: Request) -> Any:
@@ -39,6 +50,7 @@ async def file_event(request: Request, actor: ActorDep, app: FieldLogDep) -> Any
     from starlette.concurrency import run_in_threadpool
 
     outcome = await run_in_threadpool(app.submit, body, actor)
+    log_refusals([outcome], actor)
     return outcome_response(outcome)
 
 
@@ -60,4 +72,5 @@ async def sync(request: Request, actor: ActorDep, app: FieldLogDep) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     outcomes = await run_in_threadpool(app.submit_many, events, actor)
+    log_refusals(outcomes, actor)
     return {"device_id": device_id, "results": [o.as_dict() for o in outcomes]}

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import Depends, Query, Request
 
 from api.problems import ProblemError
-from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, BadCursorError, page
+from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, BadCursorError, page, plain_number
 from projections.window import BadWindowError, Window
 
 
@@ -32,7 +32,7 @@ class Paging:
 def parse_limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not plain_number(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ProblemError(400, f"parameter `limit`: a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 

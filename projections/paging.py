@@ -15,6 +15,11 @@ class BadCursorError(ValueError):
     pass
 
 
+def plain_number(text: str) -> bool:
+    """ASCII digits that fit a 64-bit position (str.isdigit() also takes '²' and '٣')."""
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
+
+
 def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
 
@@ -27,7 +32,7 @@ def decode_cursor(cursor: str | None) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadCursorError("cursor is not one this server gave out") from None
     kind, _, number = raw.partition(":")
-    if kind != "o" or not number.isdigit():
+    if kind != "o" or not plain_number(number):
         raise BadCursorError("cursor is not one this server gave out")
     return int(number)
 

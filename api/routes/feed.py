@@ -15,7 +15,7 @@ from api.deps import ActorDep, ReadModelDep
 from api.params import parse_limit
 from api.problems import ProblemError
 from incidents.roles import Actor
-from projections.paging import encode_cursor
+from projections.paging import encode_cursor, plain_number
 from projections.queries import ReadModel
 
 router = APIRouter(tags=["feed"])
@@ -26,7 +26,7 @@ HEARTBEAT_SECONDS = 15.0
 def parse_position(raw: str | None, name: str) -> int:
     if raw is None or raw == "":
         return 0
-    if not raw.isdigit():
+    if not plain_number(raw):
         raise ProblemError(400, f"parameter `{name}`: a position, a whole number from 0")
     return int(raw)
 

@@ -376,7 +376,7 @@ class Lifecycles(RuleBasedStateMachine):
         if kind in ("IncidentOpened", "CommendationNominated"):
             if stream_id in self.incidents or stream_id in self.commendations:
                 if actor.is_crew and self.owner_of(stream_id) != actor.crew_id:
-                    return Expected("invalid", "not_found")  # the contract: 404, existence unrevealed
+                    return Expected("invalid", "not_found")  # 404: existence unrevealed
                 return Expected("conflict")
             if expected_version not in (None, 0):
                 return Expected("conflict")

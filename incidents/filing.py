@@ -100,6 +100,8 @@ class Filing:
     def _open(self, filed: sub.Submission, actor: Actor) -> Stream:
         stream_id = UUID(filed.stream_id)
         existing = self.find(stream_id)
+        if existing is not None and not actor.owns(self.crew_of(existing)):
+            raise NotFoundError(f"no such stream for crew {actor.crew_id}")
         if existing is not None:
             raise EventConflictError(
                 f"stream {filed.stream_id} already exists; {filed.type} opens a new stream "

@@ -16,7 +16,8 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS dir_crews (crew_id TEXT PRIMARY KEY, name TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS dir_memberships ("
     "crew_id TEXT NOT NULL, person_id TEXT NOT NULL, since TEXT NOT NULL, "
-    "since_us BIGINT NOT NULL, until_us BIGINT, PRIMARY KEY (crew_id, person_id, since_us))",
+    "since_us BIGINT NOT NULL, until_us BIGINT, ordinal INTEGER NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (crew_id, person_id, since_us))",
     "CREATE INDEX IF NOT EXISTS dir_memberships_person ON dir_memberships (person_id)",
 )
 TABLES = ("dir_people", "dir_crews", "dir_memberships")
@@ -38,8 +39,8 @@ class Directory(FieldlogProjection):
             "INSERT INTO dir_crews VALUES (%s, %s) ON CONFLICT DO NOTHING",
             (event.crew_id, event.name),
         )
-        for person_id in event.members:
-            self._join(tx, event.crew_id, person_id, event.occurred_at.isoformat())
+        for ordinal, person_id in enumerate(event.members):
+            self._join(tx, event.crew_id, person_id, event.occurred_at.isoformat(), ordinal)
 
     def on_MemberJoinedCrew(self, tx: Tx, event: Any, _: int) -> None:
         self._join(tx, event.crew_id, event.person_id, event.occurred_at.isoformat())
@@ -52,10 +53,11 @@ class Directory(FieldlogProjection):
         )
 
     @staticmethod
-    def _join(tx: Tx, crew_id: str, person_id: str, since: str) -> None:
+    def _join(tx: Tx, crew_id: str, person_id: str, since: str, ordinal: int = 0) -> None:
+        """`ordinal` keeps a crew's members in the order it was registered with."""
         tx.execute(
-            "INSERT INTO dir_memberships VALUES (%s, %s, %s, %s, NULL) ON CONFLICT DO NOTHING",
-            (crew_id, person_id, since, micros(since)),
+            "INSERT INTO dir_memberships VALUES (%s, %s, %s, %s, NULL, %s) ON CONFLICT DO NOTHING",
+            (crew_id, person_id, since, micros(since), ordinal),
         )
 
 

@@ -77,7 +77,8 @@ class ProjectedReadModel(LogReadModel):
         def query(tx: Tx) -> list[dict[str, Any]]:
             crews = tx.all("SELECT crew_id, name FROM dir_crews")
             members = tx.all(
-                "SELECT m.crew_id, m.person_id, m.since, m.since_us, p.name FROM dir_memberships m "
+                "SELECT m.crew_id, m.person_id, m.since, m.since_us, m.ordinal, p.name "
+                "FROM dir_memberships m "
                 "LEFT JOIN dir_people p ON p.person_id = m.person_id "
                 "WHERE m.until_us IS NULL"
             )
@@ -86,7 +87,7 @@ class ProjectedReadModel(LogReadModel):
                 for c in crews
                 if actor.owns(c["crew_id"])
             }
-            for m in sorted(members, key=lambda m: (m["since_us"], m["person_id"])):
+            for m in sorted(members, key=lambda m: (m["since_us"], m["ordinal"], m["person_id"])):
                 if m["crew_id"] in found:
                     found[m["crew_id"]]["members"].append(
                         {"person_id": m["person_id"], "name": m["name"], "since": m["since"]}

@@ -150,7 +150,9 @@ class LogReadModel:
         if crew is None:
             return None
         members = []
-        for person_id, since in sorted(crew.members.items(), key=lambda m: (m[1], m[0])):
+        order = {p: i for i, p in enumerate(crew.registered_members)}
+        ranked = sorted(crew.members.items(), key=lambda m: (m[1], order.get(m[0], 0), m[0]))
+        for person_id, since in ranked:
             person = self.app.get_person(person_id)
             members.append(
                 {

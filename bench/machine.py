@@ -50,5 +50,18 @@ def describe() -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size (Linux reports kilobytes)."""
+    """This process's peak resident set size, in MB.
+
+    /proc/self/status `VmHWM` is the peak of this process's own memory map. Not
+    `getrusage(RUSAGE_SELF).ru_maxrss`: Linux carries the parent's peak over into a child
+    spawned with vfork + exec (as `subprocess` does), which would charge a child with the
+    memory of the benchmark process that started it.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

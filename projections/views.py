@@ -89,9 +89,13 @@ class SQLiteView(SQLiteTrackingRecorder):
         return _tracked(tx, "tracking", application_name)
 
     def reset(self, application_name: str) -> None:
+        """Drop the view's tables and create them anew (so a rebuild also brings a view
+        made by an earlier version to the current schema), and forget its position."""
         with self._immediate() as (tx, _):
             for table in self.tables:
-                tx.execute(f"DELETE FROM {table}")
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in self.schema:
+                tx.execute(statement)
             tx.execute("DELETE FROM tracking WHERE application_name = %s", (application_name,))
 
 
@@ -101,6 +105,7 @@ class PostgresView(PostgresTrackingRecorder):
     ) -> None:
         super().__init__(datastore, tracking_table_name="fieldlog_tracking")
         self.tables: Sequence[str] = tuple(tables)
+        self.schema = list(schema)
         for statement in schema:
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
@@ -120,7 +125,9 @@ class PostgresView(PostgresTrackingRecorder):
     def reset(self, application_name: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
             tx = Tx(curs, qmark=False)
-            tx.execute(f"TRUNCATE {', '.join(self.tables)}")
+            tx.execute(f"DROP TABLE IF EXISTS {', '.join(self.tables)}")
+            for statement in self.schema:
+                tx.execute(statement)
             tx.execute(
                 "DELETE FROM fieldlog_tracking WHERE application_name = %s", (application_name,)
             )

@@ -59,7 +59,7 @@ def ingest_chart(points: dict[str, Any], ctx: Context, path: Path = CHART) -> Pa
         ax.grid(True, alpha=0.3)
     p99_ax.axhline(50, color="grey", linewidth=0.8)
     p99_ax.text(1, 52, "target at 16 clients (SQLite): 50 ms", color="grey", fontsize=8)
-    rate_ax.legend(fontsize=7)
+    rate_ax.legend(fontsize=7, loc="center right")
     fig.suptitle(
         f"fieldlog ingest: POST /v1/events vs the save ceiling ({ctx.report.mode} run "
         f"{ctx.report.run_id}; {m['nproc']} cores, load {m['load_average']})",

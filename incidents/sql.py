@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
+
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
 
 class Tx:
@@ -30,3 +33,18 @@ class Tx:
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(sql, params)
         return rows[0] if rows else None
+
+
+@contextmanager
+def immediate_transaction(datastore: SQLiteDatastore) -> Iterator[SQLiteCursor]:
+    """A SQLite write transaction that takes the write lock up front (BEGIN IMMEDIATE):
+    a transaction that reads before it writes must never find its snapshot stale."""
+    with datastore.get_connection(commit=True) as conn:
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()

@@ -10,6 +10,7 @@ new event's integrity hash to the one before it (`incidents.integrity`).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol
@@ -33,7 +34,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from incidents.config import Settings, sqlite_path
 from incidents.integrity import GENESIS, chain
 from incidents.personal_data import KEY_TABLE, VICTIM_TOPIC, Sealer
-from incidents.sql import Tx
+from incidents.sql import Tx, immediate_transaction
 
 CLIENT_TABLE = "fieldlog_client_events"
 INTEGRITY_TABLE = "fieldlog_integrity"
@@ -87,17 +88,17 @@ class FieldlogRecorder(Protocol):
     def check_master_key(self) -> None: ...
 
 
-class TransactionSteps:
+class TransactionSteps(ABC):
     """What every write transaction does around eventsourcing's insert, on both stores."""
 
     sealer: Sealer | None = None
     hex_ids: bool = False
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        raise NotImplementedError
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
     def _id(self, stream_id: UUID) -> Any:
         return stream_id.hex if self.hex_ids else stream_id
@@ -248,17 +249,9 @@ class SQLiteFieldlogRecorder(TransactionSteps, SQLiteApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # BEGIN IMMEDIATE: the transaction reads (the last link, an incident key) before
-        # it writes, so it must hold the write lock from the start.
-        with self.datastore.get_connection(commit=True) as conn:
-            cursor = conn.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                positions = self._insert_events(cursor, stored_events, **kwargs)
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+        # The transaction reads (the last link, an incident key) before it writes.
+        with immediate_transaction(self.datastore) as cursor:
+            positions = self._insert_events(cursor, stored_events, **kwargs)
         if kwargs.get("erase_keys"):
             self.query("PRAGMA wal_checkpoint(TRUNCATE)")
         return positions

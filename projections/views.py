@@ -18,7 +18,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
-from incidents.sql import Tx
+from incidents.sql import Tx, immediate_transaction
 
 T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,17 +63,8 @@ class SQLiteView(SQLiteTrackingRecorder):
 
     @contextmanager
     def _immediate(self) -> Iterator[tuple[Tx, Any]]:
-        # BEGIN IMMEDIATE takes the write lock up front: a read-then-write transaction
-        # must never find its snapshot stale when it comes to write.
-        with self.datastore.get_connection(commit=True) as conn:
-            cursor = conn.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(cursor.sqlite_cursor, qmark=True), cursor
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+        with immediate_transaction(self.datastore) as cursor:
+            yield Tx(cursor.sqlite_cursor, qmark=True), cursor
 
     def transact(self, tracking: Tracking | None, work: Callable[[Tx], None]) -> None:
         with self._immediate() as (tx, cursor):

@@ -10,9 +10,7 @@ to the other answers `duplicate` with the same version and position.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,30 +25,13 @@ from incidents.application import FieldLog
 from incidents.config import Settings
 from incidents.demo import DROWNING_ID, load_demo
 from tests.conftest import POSTGRES_URL, STORES, issue_tokens, new_event, reset_postgres
+from tests.servers import fieldlog_command, free_port
 
 pytestmark = pytest.mark.slow
 
 Tokens = dict[str, dict[str, str]]
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0
-
-
-def fieldlog_command() -> str:
-    for candidate in (
-        REPO / ".venv" / "bin" / "fieldlog",
-        Path(sys.executable).with_name("fieldlog"),
-    ):
-        if candidate.exists():
-            return str(candidate)
-    pytest.skip("the `fieldlog` console script is not installed")
-    raise AssertionError  # unreachable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -41,6 +39,7 @@ from incidents.config import Settings
 from incidents.demo import CHIKAN_MV, CHIKAN_SCENIC, load_demo
 from incidents.tokens import TokenBook
 from tests.conftest import POSTGRES_URL, STORES, reset_postgres
+from tests.servers import fieldlog_command, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -53,24 +52,6 @@ MAX_EVENTS_PER_TABLET = 250  # a bound, in case a machine files very fast
 START_TIMEOUT = 40.0
 ANSWER_DEADLINE = 90.0  # a tablet gives up (and the test fails) after this long unanswered
 CST = timezone(timedelta(hours=8))
-
-
-def fieldlog_command() -> str:
-    for candidate in (
-        REPO / ".venv" / "bin" / "fieldlog",
-        Path(sys.executable).with_name("fieldlog"),
-    ):
-        if candidate.exists():
-            return str(candidate)
-    pytest.skip("the `fieldlog` console script is not installed")
-    raise AssertionError  # unreachable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class ServerSlot:

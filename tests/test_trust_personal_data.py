@@ -16,9 +16,7 @@ import base64
 import hashlib
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -43,6 +41,7 @@ from incidents.roles import Actor
 from incidents.store import CANARY
 from tests.conftest import assert_problem, head_position, issue_tokens, new_event
 from tests.conftest import test_settings as store_settings
+from tests.servers import fieldlog_command, free_port
 
 Tokens = dict[str, dict[str, str]]
 
@@ -389,24 +388,6 @@ def test_an_erased_key_is_not_left_in_the_sqlite_files_while_the_server_runs(
 
 
 # --- the server's log ------------------------------------------------------------------------
-
-
-def fieldlog_command() -> str:
-    for candidate in (
-        REPO / ".venv" / "bin" / "fieldlog",
-        Path(sys.executable).with_name("fieldlog"),
-    ):
-        if candidate.exists():
-            return str(candidate)
-    pytest.skip("the `fieldlog` console script is not installed")
-    raise AssertionError  # unreachable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -99,11 +99,9 @@ class FieldLog(Application[UUID]):
         stream_id = UUID(filed.stream_id)
         fingerprint = filed.fingerprint()
         for _ in range(MAX_RACE_RETRIES):
-            filing = Filing(self)
-            known = filing.known(filed, fingerprint, actor)
-            if known is not None:
-                return known
-            stream = filing.decide(filed, actor)
+            stream = Filing(self).decide_unless_known(filed, fingerprint, actor)
+            if isinstance(stream, Outcome):
+                return stream
             client_event = (filed.event_id, stream_id, stream.version, fingerprint)
             try:
                 recordings = self.save(stream, client_events=[client_event])

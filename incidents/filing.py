@@ -13,6 +13,7 @@ from uuid import UUID
 from incidents import submissions as sub
 from incidents.commendation import Commendation
 from incidents.errors import (
+    DomainError,
     EventConflictError,
     InvalidEventError,
     NotFoundError,
@@ -49,19 +50,44 @@ class Filing:
     def opened(self, stream: Stream) -> None:
         self.streams[stream.id] = stream
 
-    def client_event(self, event_id: str) -> ClientEvent | None:
-        if self.known_ids is not None:
+    def client_event(self, event_id: str, fresh: bool = False) -> ClientEvent | None:
+        if self.known_ids is not None and not fresh:
             return self.known_ids.get(event_id)
         return self.app.store.find_client_event(event_id)
 
-    def known(self, filed: sub.Submission, fingerprint: str, actor: Actor) -> Outcome | None:
+    def decide_unless_known(
+        self, filed: sub.Submission, fingerprint: str, actor: Actor
+    ) -> Outcome | Stream:
+        """The answer for a resent event, else the stream with the new event decided.
+
+        A refusal is looked at once more: the same event resent to another process at
+        the same moment may have been stored after this one looked it up (the stream
+        then "already exists"), and a resend must answer `duplicate`, not `conflict`.
+        """
+        known = self.known(filed, fingerprint, actor)
+        if known is not None:
+            return known
+        try:
+            return self.decide(filed, actor)
+        except DomainError:
+            again = self.known(filed, fingerprint, actor, fresh=True)
+            if again is None:
+                raise
+            return again
+
+    def known(
+        self, filed: sub.Submission, fingerprint: str, actor: Actor, fresh: bool = False
+    ) -> Outcome | None:
         """A resent event: `duplicate` if it is the same fact, `conflict` otherwise.
 
         Another crew's event is not revealed to a crew token, not even as a duplicate.
+        `fresh` reads the store again instead of what this filing looked up before.
         """
-        found = self.client_event(filed.event_id)
+        found = self.client_event(filed.event_id, fresh)
         if found is None:
             return None
+        if fresh and self.streams.get(found.stream_id) is None:
+            self.streams.pop(found.stream_id, None)  # it was missing then; it is stored now
         if actor.is_crew:
             stream = self.find(found.stream_id)
             if stream is None or not actor.owns(self.crew_of(stream)):

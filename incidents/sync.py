@@ -68,11 +68,10 @@ class Queue:
                 )
             self.same_as[index] = first
             return
-        known = filing.known(filed, fingerprint, self.actor)
-        if known is not None:
-            self.results[index] = known
+        stream = filing.decide_unless_known(filed, fingerprint, self.actor)
+        if isinstance(stream, Outcome):
+            self.results[index] = stream
             return
-        stream = filing.decide(filed, self.actor)
         (event,) = stream.collect_events()
         self.pending.append(Pending(index, filed, fingerprint, event))  # type: ignore[arg-type]
         first_seen[filed.event_id] = (index, fingerprint)

@@ -346,6 +346,48 @@ def test_processes_resending_the_same_queue_store_each_event_once(
     assert [f.event_id for f, _ in facts] == [raw["event_id"] for raw in queue]
 
 
+class LookupTooEarly:
+    """The client-event lookup as seen by a process that read before a concurrent
+    resend of the same events committed: it finds nothing, once per event."""
+
+    def __init__(self, app: FieldLog, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.real_many = app.store.find_client_events
+        self.seen: set[str] = set()
+        monkeypatch.setattr(app.store, "find_client_event", self.find_client_event)
+        monkeypatch.setattr(app.store, "find_client_events", self.find_client_events)
+
+    def find_client_events(self, event_ids: list[str]) -> dict[str, Any]:
+        found = self.real_many([i for i in event_ids if i in self.seen])
+        self.seen.update(event_ids)
+        return found
+
+    def find_client_event(self, event_id: str) -> Any:
+        return self.find_client_events([event_id]).get(event_id)
+
+
+@pytest.mark.parametrize("how", ["one_by_one", "as_a_queue"])
+def test_a_resend_that_lost_the_race_answers_duplicate_not_conflict(
+    app: FieldLog, story: Drowning, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Given the rescue stored by one process, when another process that looked up
+    the event ids just before that commit files the same queue, then every event is
+    a duplicate with the stored version and position (the stream "already existing"
+    or a rule refusing the repeat is this very event, not a conflict)."""
+    queue = story.rescue()
+    stored = [app.submit(raw, CHIKAN) for raw in queue]
+    before = head(app)
+    LookupTooEarly(app, monkeypatch)
+
+    if how == "one_by_one":
+        outcomes = [app.submit(raw, CHIKAN) for raw in queue]
+    else:
+        outcomes = app.submit_many(queue, CHIKAN)
+
+    assert [o.result for o in outcomes] == ["duplicate"] * len(queue)
+    assert [(o.version, o.position) for o in outcomes] == [(o.version, o.position) for o in stored]
+    assert head(app) == before
+
+
 # --- another crew's event id --------------------------------------------------------
 
 

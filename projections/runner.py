@@ -3,9 +3,10 @@
 The library's `ProjectionRunner` needs `subscribe()`, which its SQLite recorder lacks,
 so this one small loop over `select_notifications` serves both stores: it is woken in
 process after each save, by LISTEN/NOTIFY on PostgreSQL, and polls as the fallback.
-Each event is applied to a view together with its tracking position in one transaction;
-a position another worker already applied is refused by the tracking table, so several
-workers on one database never double-count.
+Each run of up to 500 events is applied to a view together with its last tracking
+position in one transaction that first checks the view is still where this worker read
+it; a position another worker already applied is refused by the tracking table, so
+several workers on one database never double-count.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError
 
 from incidents.application import FieldLog
 from incidents.store import schema_lock
@@ -80,12 +81,10 @@ class ProjectionWorker:
             batch = self.app.recorder.select_notifications(start, BATCH)
             if not batch:
                 break
+            events = [(self.app.mapper.to_domain_event(n), n.id) for n in batch]
             try:
-                for notification in batch:
-                    event = self.app.mapper.to_domain_event(notification)
-                    for projection in self.projections:
-                        if notification.id > positions[projection.name]:
-                            self._apply(projection, event, notification.id, positions)
+                for projection in self.projections:
+                    self._apply(projection, events, positions)
             except StaleTrackingError as e:
                 log.info("positions moved under this worker (%s); re-reading them", e)
                 continue
@@ -97,17 +96,38 @@ class ProjectionWorker:
         return processed
 
     def _apply(
-        self, projection: FieldlogProjection, event: Any, position: int, positions: dict[str, int]
+        self,
+        projection: FieldlogProjection,
+        events: list[tuple[Any, int]],
+        positions: dict[str, int],
     ) -> None:
-        tracking = Tracking(tracking_name(projection), position)
+        after = positions[projection.name]
+        todo = [(event, position) for event, position in events if position > after]
+        if not todo:
+            return
         try:
-            projection.apply(event, tracking, after=positions[projection.name])
-        except IntegrityError:
-            if self.position(projection) < position:
+            self._apply_run(projection, todo, after)
+        except StaleTrackingError:
+            raise
+        except Exception:
+            if len(todo) == 1:
+                raise
+            # Go event by event, so the view still moves up to the event that fails.
+            for one in todo:
+                self._apply_run(projection, [one], positions[projection.name])
+                positions[projection.name] = one[1]
+        positions[projection.name] = todo[-1][1]
+
+    def _apply_run(
+        self, projection: FieldlogProjection, run: list[tuple[Any, int]], after: int
+    ) -> None:
+        try:
+            projection.apply(run, tracking_name(projection), after=after)
+        except IntegrityError as e:
+            if self.position(projection) == after:
                 raise  # the handler's own SQL failed: never skip the event
-            # Another worker applied it first: its transaction holds the rows.
-            log.debug("%s: position %s already applied elsewhere", projection.name, position)
-        positions[projection.name] = position
+            # Another worker moved the position first: its transaction holds the rows.
+            raise StaleTrackingError(f"{projection.name} moved past {after}") from e
 
     def rebuild(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Empty every view and replay the whole log into it."""

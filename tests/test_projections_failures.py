@@ -90,10 +90,16 @@ def restarted(settings: Settings) -> Iterator[Callable[[], FieldLog]]:
 
 
 def fail_on_call(
-    monkeypatch: pytest.MonkeyPatch, cls: type, name: str, nth: int, error: Exception
+    monkeypatch: pytest.MonkeyPatch,
+    cls: type,
+    name: str,
+    nth: int,
+    error: Exception,
+    lasting: bool = False,
 ) -> list[int]:
-    """The handler `cls.name` does its work (writes its rows), then raises on its nth call;
-    answers the positions it failed at."""
+    """The handler `cls.name` does its work (writes its rows), then raises on its nth call
+    (and, if `lasting`, on every later call for that event: the disk stays full until the
+    restart); answers the positions it failed at."""
     original = getattr(cls, name)
     calls: list[int] = []
     failed: list[int] = []
@@ -101,7 +107,7 @@ def fail_on_call(
     def handler(self: Any, tx: Any, event: Any, position: int) -> None:
         original(self, tx, event, position)
         calls.append(position)
-        if len(calls) == nth:
+        if len(calls) == nth or (lasting and position in failed):
             failed.append(position)
             raise error
 
@@ -126,7 +132,7 @@ def test_a_failure_between_two_events_is_resumed_once_after_a_restart(
 ) -> None:
     file_stories(app)
     worker = ProjectionWorker(app)
-    failed = fail_on_call(monkeypatch, cls, handler, 2, RuntimeError("disk full"))
+    failed = fail_on_call(monkeypatch, cls, handler, 2, RuntimeError("disk full"), lasting=True)
 
     with pytest.raises(RuntimeError, match="disk full"):
         worker.catch_up()

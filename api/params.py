@@ -9,7 +9,17 @@ from uuid import UUID
 from fastapi import Depends, Query, Request
 
 from api.problems import ProblemError
-from projections.paging import DEFAULT_LIMIT, MAX_LIMIT, BadCursorError, page, plain_number
+from projections.paging import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    BadCursorError,
+    TimelineKey,
+    decode_key,
+    keyed_page,
+    page,
+    plain_number,
+)
+from projections.views import micros
 from projections.window import BadWindowError, Window
 
 
@@ -27,6 +37,20 @@ class Paging:
             return page(items, self.limit, self.cursor)
         except BadCursorError as e:
             raise ProblemError(400, f"parameter `cursor`: {e}") from None
+
+    def after(self) -> TimelineKey | None:
+        """Where a timeline page starts (ask for `limit + 1` events from there)."""
+        try:
+            return decode_key(self.cursor)
+        except BadCursorError as e:
+            raise ProblemError(400, f"parameter `cursor`: {e}") from None
+
+    def keyed(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+        return keyed_page(events, self.limit, timeline_key)
+
+
+def timeline_key(event: dict[str, Any]) -> TimelineKey:
+    return micros(event["occurred_at"]), int(event["position"])
 
 
 def parse_limit(raw: str | None) -> int:

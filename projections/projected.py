@@ -14,6 +14,7 @@ import orjson
 
 from incidents.roles import Actor
 from projections.catalog import list_state
+from projections.paging import TimelineKey
 from projections.queries import IncidentFilters, LogReadModel
 from projections.recognition import report
 from projections.runner import ProjectionWorker
@@ -148,25 +149,53 @@ class ProjectedReadModel(LogReadModel):
 
     # --- timelines ------------------------------------------------------------------
 
-    def crew_timeline(self, crew_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
-        return self._timeline("rm_timeline", "crew_id", crew_id, window, actor)
+    def crew_timeline(
+        self,
+        crew_id: str,
+        window: Window,
+        actor: Actor,
+        after: TimelineKey | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        return self._timeline("rm_timeline", "crew_id", crew_id, window, actor, after, limit)
 
-    def person_timeline(self, person_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
-        return self._timeline("rm_person_timeline", "person_id", person_id, window, actor)
+    def person_timeline(
+        self,
+        person_id: str,
+        window: Window,
+        actor: Actor,
+        after: TimelineKey | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        return self._timeline(
+            "rm_person_timeline", "person_id", person_id, window, actor, after, limit
+        )
 
     def _timeline(
-        self, table: str, column: str, key: str, window: Window, actor: Actor
+        self,
+        table: str,
+        column: str,
+        key: str,
+        window: Window,
+        actor: Actor,
+        after: TimelineKey | None,
+        limit: int | None,
     ) -> list[dict[str, Any]]:
+        """One range read on the (key, occurred_us, position) index, from `after` on."""
         self._current()
         lo = MIN_US if window.start is None else micros(window.start)
         hi = MAX_US if window.end is None else micros(window.end)
-        rows = self.catalog.read(
-            lambda tx: tx.all(
-                f"SELECT event FROM {table} WHERE {column} = %s AND occurred_us >= %s "
-                "AND occurred_us < %s ORDER BY occurred_us, position",
-                (key, lo, hi),
-            )
+        since, position = after if after is not None else (MIN_US, -1)
+        sql = (
+            f"SELECT event FROM {table} WHERE {column} = %s AND occurred_us >= %s "
+            "AND occurred_us < %s AND (occurred_us > %s OR position > %s) "
+            "ORDER BY occurred_us, position"
         )
+        params: list[Any] = [key, max(lo, since), hi, since, position]
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        rows = self.catalog.read(lambda tx: tx.all(sql, params))
         events = [orjson.loads(r["event"]) for r in rows]
         if actor.sees_personal_data():
             events = [self._with_personal_data(e, actor) for e in events]

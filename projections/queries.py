@@ -20,6 +20,8 @@ from incidents.presentation import stored_event
 from incidents.registry import Crew, Person
 from incidents.replay import corrected_entries, incident_state, replay
 from incidents.roles import Actor
+from projections.paging import TimelineKey
+from projections.views import micros
 from projections.window import Window
 
 SCAN_BATCH = 1000
@@ -43,9 +45,21 @@ class ReadModel(Protocol):
     def commendations(self, actor: Actor) -> list[dict[str, Any]]: ...
     def commendation(self, commendation_id: UUID, actor: Actor) -> dict[str, Any] | None: ...
     def feed(self, after: int, limit: int, actor: Actor) -> list[dict[str, Any]]: ...
-    def crew_timeline(self, crew_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]: ...
+    def crew_timeline(
+        self,
+        crew_id: str,
+        window: Window,
+        actor: Actor,
+        after: TimelineKey | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]: ...
     def person_timeline(
-        self, person_id: str, window: Window, actor: Actor
+        self,
+        person_id: str,
+        window: Window,
+        actor: Actor,
+        after: TimelineKey | None = None,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]: ...
     def recognition(self, window: Window) -> dict[str, Any]: ...
     def head_position(self) -> int: ...
@@ -321,7 +335,14 @@ class LogReadModel:
         incident = self.app.get_stream(incident_id, Incident)
         return incident is not None and incident.personal_data_erased
 
-    def crew_timeline(self, crew_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
+    def crew_timeline(
+        self,
+        crew_id: str,
+        window: Window,
+        actor: Actor,
+        after: TimelineKey | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         streams = self._all_streams(actor)
         crew_streams = {
             sid
@@ -330,16 +351,23 @@ class LogReadModel:
             and events[0]["crew_id"] == crew_id
         }
         events = [e for sid in crew_streams for e in streams[sid]]
-        return _timeline(events, window)
+        return _timeline(events, window, after, limit)
 
-    def person_timeline(self, person_id: str, window: Window, actor: Actor) -> list[dict[str, Any]]:
+    def person_timeline(
+        self,
+        person_id: str,
+        window: Window,
+        actor: Actor,
+        after: TimelineKey | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         events = [
             e
             for stream in self._all_streams(actor).values()
             for e in stream
             if person_id in (e.get("people") or []) or person_id in (e.get("nominees") or [])
         ]
-        return _timeline(events, window)
+        return _timeline(events, window, after, limit)
 
     # --- recognition ----------------------------------------------------------
 
@@ -453,6 +481,10 @@ def _crew_at(
     return min(crews, default=None)
 
 
-def _timeline(events: list[dict[str, Any]], window: Window) -> list[dict[str, Any]]:
+def _timeline(
+    events: list[dict[str, Any]], window: Window, after: TimelineKey | None, limit: int | None
+) -> list[dict[str, Any]]:
     kept = [e for e in events if window.holds(_instant(e["occurred_at"]))]
-    return sorted(kept, key=lambda e: (_instant(e["occurred_at"]), e["position"]))
+    if after is not None:
+        kept = [e for e in kept if (micros(e["occurred_at"]), e["position"]) > after]
+    return sorted(kept, key=lambda e: (_instant(e["occurred_at"]), e["position"]))[:limit]

@@ -128,7 +128,9 @@ def crew_timeline(
     """Every event of the crew's patrols and incidents, by `occurred_at`."""
     if not actor.owns(crew_id) or reads.crew(crew_id) is None:
         raise ProblemError(404, f"no crew {crew_id}")
-    return paging.apply(reads.crew_timeline(crew_id, window, actor))
+    return paging.keyed(
+        reads.crew_timeline(crew_id, window, actor, paging.after(), paging.limit + 1)
+    )
 
 
 @router.get("/v1/people/{person_id}/timeline")
@@ -138,4 +140,6 @@ def person_timeline(
     """Every event whose `people` or `nominees` names the person, by `occurred_at`."""
     if reads.person(person_id) is None:
         raise ProblemError(404, f"no person {person_id}")
-    return paging.apply(reads.person_timeline(person_id, window, actor))
+    return paging.keyed(
+        reads.person_timeline(person_id, window, actor, paging.after(), paging.limit + 1)
+    )

@@ -27,6 +27,12 @@ class FieldlogProjection(Projection[Any]):
     def __init__(self, view: View) -> None:
         super().__init__(view)
 
+    def begin_run(self) -> None:
+        """Forget what an earlier run held in memory (it may have failed half-way)."""
+
+    def end_run(self, tx: Tx) -> None:
+        """Write what the run's handlers held back, in the run's transaction."""
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.apply([(domain_event, tracking.notification_id)], tracking.application_name, None)
 
@@ -43,10 +49,12 @@ class FieldlogProjection(Projection[Any]):
                 current = self.view.tracked(tx, application_name)
                 if current != after:
                     raise StaleTrackingError(f"{self.name} is at {current}, not {after}")
+            self.begin_run()
             for event, position in events:
                 handler = getattr(self, f"on_{type(event).__name__}", None)
                 if handler is not None:
                     handler(tx, event, position)
+            self.end_run(tx)
 
         self.view.transact(Tracking(application_name, events[-1][1]), work)
 

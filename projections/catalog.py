@@ -7,6 +7,7 @@ victim details are stored withheld (the office reads them from the log).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -51,30 +52,77 @@ TABLES = (
 PATROL_TYPES = ("PatrolStarted", "LineObservationRecorded", "PatrolEnded")
 
 
+@dataclass
+class Held:
+    """An incident's published entries as the current run left them."""
+
+    entries: list[dict[str, Any]]
+    erased: bool
+    version: int
+
+
 def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
 class Catalog(FieldlogProjection):
+    """A run of events is applied in memory first: each patrol, incident and commendation
+    it touches is read once and written once, and the timelines get one multi-row
+    insert, however many of the run's events they hold."""
+
     name = "catalog"
     schema = SCHEMA
     tables = TABLES
 
+    def __init__(self, view: Any) -> None:
+        super().__init__(view)
+        self.begin_run()
+
+    def begin_run(self) -> None:
+        self._patrols: dict[str, dict[str, Any]] = {}
+        self._incidents: dict[str, Held] = {}
+        self._commendations: dict[str, dict[str, Any]] = {}
+        self._timeline: list[tuple[Any, ...]] = []
+        self._person_timeline: list[tuple[Any, ...]] = []
+
+    def end_run(self, tx: Tx) -> None:
+        self._write_timelines(tx)
+        for body in self._patrols.values():
+            tx.execute(
+                "UPDATE rm_patrols SET status = %s, body = %s WHERE patrol_id = %s",
+                (body["status"], dumps(body), body["patrol_id"]),
+            )
+        for incident_id, held in self._incidents.items():
+            self._write_incident(tx, incident_id, held)
+        for body in self._commendations.values():
+            tx.execute(
+                "UPDATE rm_commendations SET status = %s, body = %s WHERE commendation_id = %s",
+                (body["status"], dumps(body), body["commendation_id"]),
+            )
+        self.begin_run()
+
     # --- timelines --------------------------------------------------------------
 
-    def _timelines(self, tx: Tx, event: dict[str, Any], crew_id: str | None) -> None:
+    def _timelines(self, event: dict[str, Any], crew_id: str | None) -> None:
         occurred = micros(event["occurred_at"])
         body = dumps(event)
         if crew_id is not None:
-            tx.execute(
-                "INSERT INTO rm_timeline VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO NOTHING",
-                (event["position"], crew_id, occurred, body),
-            )
+            self._timeline.append((event["position"], crew_id, occurred, body))
         named = set(event.get("people") or []) | set(event.get("nominees") or [])
+        self._person_timeline.extend(
+            (person, occurred, event["position"], body) for person in sorted(named)
+        )
+
+    def _write_timelines(self, tx: Tx) -> None:
+        tx.executemany(
+            "INSERT INTO rm_timeline VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO NOTHING",
+            self._timeline,
+        )
         tx.executemany(
             "INSERT INTO rm_person_timeline VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            [(person, occurred, event["position"], body) for person in sorted(named)],
+            self._person_timeline,
         )
+        self._timeline, self._person_timeline = [], []
 
     # --- patrols ----------------------------------------------------------------
 
@@ -100,14 +148,13 @@ class Catalog(FieldlogProjection):
             "INSERT INTO rm_patrols VALUES (%s, %s, 'open', %s, %s) ON CONFLICT DO NOTHING",
             (body["patrol_id"], body["crew_id"], micros(stored["occurred_at"]), dumps(body)),
         )
-        self._timelines(tx, stored, body["crew_id"])
+        self._timelines(stored, body["crew_id"])
 
     def _patrol_event(self, tx: Tx, event: Any, position: int) -> None:
         stored = published(event, position)
-        row = tx.one("SELECT body FROM rm_patrols WHERE patrol_id = %s", (stored["stream_id"],))
-        if row is None:
+        body = self._held(tx, self._patrols, "rm_patrols", "patrol_id", stored["stream_id"])
+        if body is None:
             return
-        body = orjson.loads(row["body"])
         body["version"] = stored["version"]
         if stored["type"] == "LineObservationRecorded":
             body["observations"].append(stored)
@@ -115,14 +162,22 @@ class Catalog(FieldlogProjection):
             body.update(
                 status="ended", ended_at=stored["occurred_at"], summary=stored.get("summary")
             )
-        tx.execute(
-            "UPDATE rm_patrols SET status = %s, body = %s WHERE patrol_id = %s",
-            (body["status"], dumps(body), body["patrol_id"]),
-        )
-        self._timelines(tx, stored, body["crew_id"])
+        self._timelines(stored, body["crew_id"])
 
     on_LineObservationRecorded = _patrol_event
     on_PatrolEnded = _patrol_event
+
+    @staticmethod
+    def _held(
+        tx: Tx, held: dict[str, dict[str, Any]], table: str, column: str, key: str
+    ) -> dict[str, Any] | None:
+        """The row's body as this run left it (read from the view the first time)."""
+        if key not in held:
+            row = tx.one(f"SELECT body FROM {table} WHERE {column} = %s", (key,))
+            if row is None:
+                return None
+            held[key] = orjson.loads(row["body"])
+        return held[key]
 
     # --- incidents --------------------------------------------------------------
 
@@ -147,24 +202,38 @@ class Catalog(FieldlogProjection):
                 dumps([stored]),
             ),
         )
-        self._timelines(tx, stored, stored["crew_id"])
+        self._timelines(stored, stored["crew_id"])
 
     def _incident_event(self, tx: Tx, event: Any, position: int) -> None:
         stored = published(event, position)
-        row = tx.one(
-            "SELECT entries, erased FROM rm_incidents WHERE incident_id = %s",
-            (stored["stream_id"],),
-        )
-        if row is None:
+        held = self._held_incident(tx, stored["stream_id"])
+        if held is None or any(e["position"] == position for e in held.entries):
             return
-        entries: list[dict[str, Any]] = orjson.loads(row["entries"])
-        if any(e["position"] == position for e in entries):
-            return
-        entries.append(stored)
-        erased = bool(row["erased"]) or stored["type"] == "PersonalDataErased"
-        if erased:
-            self._mark_erased(tx, entries)
-        state = list_state(entries)
+        held.entries.append(stored)
+        held.version = stored["version"]
+        if stored["type"] == "PersonalDataErased":
+            held.erased = True
+        if held.erased:
+            self._write_timelines(tx)  # the rows to mark must be there
+            self._mark_erased(tx, held.entries)
+        self._timelines(stored, held.entries[0]["crew_id"])
+
+    def _held_incident(self, tx: Tx, incident_id: str) -> Held | None:
+        if incident_id not in self._incidents:
+            row = tx.one(
+                "SELECT entries, erased, version FROM rm_incidents WHERE incident_id = %s",
+                (incident_id,),
+            )
+            if row is None:
+                return None
+            self._incidents[incident_id] = Held(
+                orjson.loads(row["entries"]), bool(row["erased"]), int(row["version"])
+            )
+        return self._incidents[incident_id]
+
+    @staticmethod
+    def _write_incident(tx: Tx, incident_id: str, held: Held) -> None:
+        state = list_state(held.entries)
         tx.execute(
             "UPDATE rm_incidents SET kind = %s, status = %s, opened_us = %s, version = %s, "
             "erased = %s, state = %s, entries = %s WHERE incident_id = %s",
@@ -172,14 +241,13 @@ class Catalog(FieldlogProjection):
                 state["kind"],
                 state["status"],
                 micros(state["opened_at"]),
-                stored["version"],
-                int(erased),
+                held.version,
+                int(held.erased),
                 dumps(state),
-                dumps(entries),
-                stored["stream_id"],
+                dumps(held.entries),
+                incident_id,
             ),
         )
-        self._timelines(tx, stored, state["crew_id"])
 
     @staticmethod
     def _mark_erased(tx: Tx, entries: list[dict[str, Any]]) -> None:
@@ -232,16 +300,15 @@ class Catalog(FieldlogProjection):
             "ON CONFLICT DO NOTHING",
             (body["commendation_id"], crew_id, micros(stored["occurred_at"]), dumps(body)),
         )
-        self._timelines(tx, stored, None)
+        self._timelines(stored, None)
 
     def _commendation_event(self, tx: Tx, event: Any, position: int) -> None:
         stored = published(event, position)
-        row = tx.one(
-            "SELECT body FROM rm_commendations WHERE commendation_id = %s", (stored["stream_id"],)
+        body = self._held(
+            tx, self._commendations, "rm_commendations", "commendation_id", stored["stream_id"]
         )
-        if row is None:
+        if body is None:
             return
-        body = orjson.loads(row["body"])
         body["version"] = stored["version"]
         kind = stored["type"]
         if kind == "CommendationEndorsed":
@@ -254,10 +321,6 @@ class Catalog(FieldlogProjection):
             body.update(
                 status="rejected", reason=stored["reason"], decided_at=stored["occurred_at"]
             )
-        tx.execute(
-            "UPDATE rm_commendations SET status = %s, body = %s WHERE commendation_id = %s",
-            (body["status"], dumps(body), body["commendation_id"]),
-        )
 
     on_CommendationEndorsed = _commendation_event
     on_CommendationApproved = _commendation_event

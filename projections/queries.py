@@ -14,7 +14,7 @@ from uuid import UUID
 from incidents.application import FieldLog
 from incidents.commendation import Commendation
 from incidents.facts import AnyFact
-from incidents.incident import Incident
+from incidents.incident import Incident, IncidentOpened
 from incidents.patrol import Patrol
 from incidents.presentation import stored_event
 from incidents.registry import Crew, Person
@@ -117,7 +117,10 @@ class LogReadModel:
         return self.app.recorder.max_notification_id() or 0
 
     def _stream_events(self, stream_id: UUID, actor: Actor) -> list[dict[str, Any]]:
-        facts = self.app.get_facts(stream_id)
+        return self._presented(self.app.get_facts(stream_id), actor)
+
+    @staticmethod
+    def _presented(facts: list[tuple[AnyFact, int]], actor: Actor) -> list[dict[str, Any]]:
         erased = any(type(f).__name__ == "PersonalDataErased" for f, _ in facts)
         return [
             stored_event(f, p, sees_personal_data=actor.sees_personal_data(), erased=erased)
@@ -238,10 +241,13 @@ class LogReadModel:
         )
 
     def _own_incident_events(self, incident_id: UUID, actor: Actor) -> list[dict[str, Any]] | None:
-        incident = self.app.get_stream(incident_id, Incident)
-        if incident is None or not actor.owns(incident.crew_id):
+        """One read of the stream: its opening says whose it is (no crew ever changes)."""
+        facts = self.app.get_facts(incident_id)
+        if not facts or not isinstance(facts[0][0], IncidentOpened):
             return None
-        return self._stream_events(incident_id, actor)
+        if not actor.owns(facts[0][0].crew_id):
+            return None
+        return self._presented(facts, actor)
 
     def incident(self, incident_id: UUID, actor: Actor) -> dict[str, Any] | None:
         events = self._own_incident_events(incident_id, actor)

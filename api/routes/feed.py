@@ -14,11 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ActorDep, ReadModelDep
 from api.params import parse_limit
 from api.problems import ProblemError
+from api.responses import DirectJsonRoute
 from incidents.roles import Actor
 from projections.paging import encode_cursor, plain_number
 from projections.queries import ReadModel
 
-router = APIRouter(tags=["feed"])
+router = APIRouter(tags=["feed"], route_class=DirectJsonRoute)
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0
 

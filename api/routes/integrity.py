@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import ActorDep, FieldLogDep
+from api.responses import DirectJsonRoute
 from incidents.audit import sign_checkpoint
 
-router = APIRouter(tags=["integrity"])
+router = APIRouter(tags=["integrity"], route_class=DirectJsonRoute)
 
 
 @router.get("/v1/integrity")

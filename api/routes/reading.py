@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request
 from api.deps import ActorDep, ReadModelDep
 from api.params import PagingDep, WindowDep, parse_instant, stream_uuid
 from api.problems import ProblemError
+from api.responses import DirectJsonRoute
 from projections.queries import IncidentFilters
 
-router = APIRouter(tags=["reading"])
+router = APIRouter(tags=["reading"], route_class=DirectJsonRoute)
 
 IncidentStatus = Literal["open", "reviewed"]
 IncidentKindParam = Literal[

@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ActorDep, FieldLogDep, ReadModelDep
 from api.params import PagingDep
 from api.problems import ProblemError
-from api.responses import OrjsonResponse
+from api.responses import DirectJsonRoute, OrjsonResponse
 from api.routes.filing import json_body
 from incidents.submissions import RegistryId, describe_validation_error
 
-router = APIRouter(tags=["registry"])
+router = APIRouter(tags=["registry"], route_class=DirectJsonRoute)
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 

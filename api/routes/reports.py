@@ -12,8 +12,9 @@ from api.params import WindowDep
 from api.problems import ProblemError
 from api.recognition_export import render
 from api.recognition_pdf import MissingFontError
+from api.responses import DirectJsonRoute
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], route_class=DirectJsonRoute)
 
 
 @router.get("/v1/reports/recognition", response_model=None)

@@ -72,30 +72,40 @@ class ProjectedReadModel(LogReadModel):
         crews = sorted({r["crew_id"] for r in rows if r["crew_id"]})
         return {"person_id": rows[0]["person_id"], "name": rows[0]["name"], "crews": crews}
 
+    def crew(self, crew_id: str) -> dict[str, Any] | None:
+        """One crew from the directory (a crew's timeline asks this on every page)."""
+        self._current()
+        found = self.directory.read(lambda tx: self._crews(tx, crew_id))
+        return found[0] if found else None
+
     def crews(self, actor: Actor) -> list[dict[str, Any]]:
         self._current()
+        found = self.directory.read(lambda tx: self._crews(tx, None))
+        return [c for c in found if actor.owns(c["crew_id"])]
 
-        def query(tx: Tx) -> list[dict[str, Any]]:
-            crews = tx.all("SELECT crew_id, name FROM dir_crews")
-            members = tx.all(
-                "SELECT m.crew_id, m.person_id, m.since, m.since_us, m.ordinal, p.name "
-                "FROM dir_memberships m "
-                "LEFT JOIN dir_people p ON p.person_id = m.person_id "
-                "WHERE m.until_us IS NULL"
-            )
-            found = {
-                c["crew_id"]: {"crew_id": c["crew_id"], "name": c["name"], "members": []}
-                for c in crews
-                if actor.owns(c["crew_id"])
-            }
-            for m in sorted(members, key=lambda m: (m["since_us"], m["ordinal"], m["person_id"])):
-                if m["crew_id"] in found:
-                    found[m["crew_id"]]["members"].append(
-                        {"person_id": m["person_id"], "name": m["name"], "since": m["since"]}
-                    )
-            return [found[k] for k in sorted(found)]
-
-        return self.directory.read(query)
+    @staticmethod
+    def _crews(tx: Tx, crew_id: str | None) -> list[dict[str, Any]]:
+        only, params = ("", ()) if crew_id is None else (" AND m.crew_id = %s", (crew_id,))
+        crews = tx.all(
+            "SELECT crew_id, name FROM dir_crews" + (" WHERE crew_id = %s" if crew_id else ""),
+            params,
+        )
+        members = tx.all(
+            "SELECT m.crew_id, m.person_id, m.since, m.since_us, m.ordinal, p.name "
+            "FROM dir_memberships m "
+            "LEFT JOIN dir_people p ON p.person_id = m.person_id "
+            "WHERE m.until_us IS NULL" + only,
+            params,
+        )
+        found = {
+            c["crew_id"]: {"crew_id": c["crew_id"], "name": c["name"], "members": []} for c in crews
+        }
+        for m in sorted(members, key=lambda m: (m["since_us"], m["ordinal"], m["person_id"])):
+            if m["crew_id"] in found:
+                found[m["crew_id"]]["members"].append(
+                    {"person_id": m["person_id"], "name": m["name"], "since": m["since"]}
+                )
+        return [found[k] for k in sorted(found)]
 
     # --- lists ----------------------------------------------------------------------
 

@@ -19,17 +19,22 @@ log = logging.getLogger("fieldlog.auth")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def get_fieldlog(request: Request) -> FieldLog:
+# The dependencies are `async def`: FastAPI runs a plain `def` dependency in the thread
+# pool, and each hop costs more than the work (a timeline page made five of them). The
+# token lookup is one indexed read, short enough to run on the event loop.
+
+
+async def get_fieldlog(request: Request) -> FieldLog:
     fieldlog: FieldLog = request.app.state.fieldlog
     return fieldlog
 
 
-def get_read_model(request: Request) -> ReadModel:
+async def get_read_model(request: Request) -> ReadModel:
     read_model: ReadModel = request.app.state.read_model
     return read_model
 
 
-def authorized_actor(request: Request) -> Actor:
+async def authorized_actor(request: Request) -> Actor:
     """Authenticate the bearer token, then apply the role policy of the route (deny by
     default: a route missing from the policy table answers 403 to everyone)."""
     header = request.headers.get("authorization", "")

@@ -24,11 +24,7 @@ from projections.window import BadWindowError, Window
 
 
 class Paging:
-    def __init__(
-        self,
-        limit: Annotated[str | None, Query(description="page size, 1–1000 (default 100)")] = None,
-        cursor: Annotated[str | None, Query(description="the previous page's next_cursor")] = None,
-    ) -> None:
+    def __init__(self, limit: str | None = None, cursor: str | None = None) -> None:
         self.limit = parse_limit(limit)
         self.cursor = cursor
 
@@ -61,7 +57,7 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
-def window_dep(
+async def window_dep(
     request: Request,
     from_: Annotated[str | None, Query(alias="from", description="RFC 3339 time or date")] = None,
     to: Annotated[
@@ -92,5 +88,13 @@ def stream_uuid(raw: str, noun: str) -> UUID:
         raise ProblemError(404, f"no {noun} {raw}") from None
 
 
-PagingDep = Annotated[Paging, Depends()]
+async def paging_dep(
+    limit: Annotated[str | None, Query(description="page size, 1–1000 (default 100)")] = None,
+    cursor: Annotated[str | None, Query(description="the previous page's next_cursor")] = None,
+) -> Paging:
+    """`async`, so FastAPI does not send this to the thread pool (see api/deps.py)."""
+    return Paging(limit, cursor)
+
+
+PagingDep = Annotated[Paging, Depends(paging_dep)]
 WindowDep = Annotated[Window, Depends(window_dep)]

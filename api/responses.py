@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.responses import Response
@@ -29,7 +30,10 @@ class DirectJsonRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = set(kwargs.get("methods") or ())
-        if methods == {"GET"} and kwargs.get("response_model") in (None, Any):
+        model = kwargs.get("response_model")
+        if isinstance(model, DefaultPlaceholder):
+            model = model.value
+        if methods == {"GET"} and model in (None, Any):
             endpoint = _answered_directly(endpoint)
         super().__init__(path, endpoint, **kwargs)
 

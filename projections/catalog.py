@@ -33,20 +33,21 @@ SCHEMA = (
     "commendation_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, status TEXT NOT NULL, "
     "nominated_us BIGINT NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS rm_commendations_order ON rm_commendations (nominated_us)",
-    "CREATE TABLE IF NOT EXISTS rm_timeline ("
-    "position BIGINT PRIMARY KEY, crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, "
-    "event TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS rm_timeline_crew ON rm_timeline (crew_id, occurred_us, position)",
+    "CREATE TABLE IF NOT EXISTS rm_events (position BIGINT PRIMARY KEY, event TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rm_crew_timeline ("
+    "crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, position BIGINT NOT NULL, "
+    "PRIMARY KEY (crew_id, occurred_us, position))",
     "CREATE TABLE IF NOT EXISTS rm_person_timeline ("
     "person_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, position BIGINT NOT NULL, "
-    "event TEXT NOT NULL, PRIMARY KEY (person_id, occurred_us, position))",
+    "PRIMARY KEY (person_id, occurred_us, position))",
 )
 TABLES = (
     "rm_streams",
     "rm_patrols",
     "rm_incidents",
     "rm_commendations",
-    "rm_timeline",
+    "rm_events",
+    "rm_crew_timeline",
     "rm_person_timeline",
 )
 PATROL_TYPES = ("PatrolStarted", "LineObservationRecorded", "PatrolEnded")
@@ -80,18 +81,32 @@ class Catalog(FieldlogProjection):
 
     def begin_run(self) -> None:
         self._patrols: dict[str, dict[str, Any]] = {}
+        self._new_patrols: dict[str, int] = {}  # started in this run: patrol id → started_us
+        self._streams: list[tuple[str, str, str]] = []
         self._incidents: dict[str, Held] = {}
         self._commendations: dict[str, dict[str, Any]] = {}
+        self._events: list[tuple[Any, ...]] = []
         self._timeline: list[tuple[Any, ...]] = []
         self._person_timeline: list[tuple[Any, ...]] = []
 
     def end_run(self, tx: Tx) -> None:
         self._write_timelines(tx)
-        for body in self._patrols.values():
-            tx.execute(
-                "UPDATE rm_patrols SET status = %s, body = %s WHERE patrol_id = %s",
-                (body["status"], dumps(body), body["patrol_id"]),
-            )
+        tx.executemany(
+            "INSERT INTO rm_streams VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", self._streams
+        )
+        started, moved = [], []
+        for patrol_id, body in self._patrols.items():
+            if patrol_id in self._new_patrols:
+                started_us = self._new_patrols[patrol_id]
+                started.append(
+                    (patrol_id, body["crew_id"], body["status"], started_us, dumps(body))
+                )
+            else:
+                moved.append((body["status"], dumps(body), patrol_id))
+        tx.executemany(
+            "INSERT INTO rm_patrols VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", started
+        )
+        tx.executemany("UPDATE rm_patrols SET status = %s, body = %s WHERE patrol_id = %s", moved)
         for incident_id, held in self._incidents.items():
             self._write_incident(tx, incident_id, held)
         for body in self._commendations.values():
@@ -104,25 +119,26 @@ class Catalog(FieldlogProjection):
     # --- timelines --------------------------------------------------------------
 
     def _timelines(self, event: dict[str, Any], crew_id: str | None) -> None:
+        """The event's JSON is kept once; each timeline holds only its key."""
         occurred = micros(event["occurred_at"])
-        body = dumps(event)
+        position = event["position"]
+        self._events.append((position, dumps(event)))
         if crew_id is not None:
-            self._timeline.append((event["position"], crew_id, occurred, body))
+            self._timeline.append((crew_id, occurred, position))
         named = set(event.get("people") or []) | set(event.get("nominees") or [])
-        self._person_timeline.extend(
-            (person, occurred, event["position"], body) for person in sorted(named)
-        )
+        self._person_timeline.extend((person, occurred, position) for person in sorted(named))
 
     def _write_timelines(self, tx: Tx) -> None:
+        tx.executemany("INSERT INTO rm_events VALUES (%s, %s) ON CONFLICT DO NOTHING", self._events)
         tx.executemany(
-            "INSERT INTO rm_timeline VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO NOTHING",
+            "INSERT INTO rm_crew_timeline VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             self._timeline,
         )
         tx.executemany(
-            "INSERT INTO rm_person_timeline VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            "INSERT INTO rm_person_timeline VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             self._person_timeline,
         )
-        self._timeline, self._person_timeline = [], []
+        self._events, self._timeline, self._person_timeline = [], [], []
 
     # --- patrols ----------------------------------------------------------------
 
@@ -140,14 +156,9 @@ class Catalog(FieldlogProjection):
             "version": stored["version"],
             "observations": [],
         }
-        tx.execute(
-            "INSERT INTO rm_streams VALUES (%s, 'patrol', %s) ON CONFLICT DO NOTHING",
-            (body["patrol_id"], body["crew_id"]),
-        )
-        tx.execute(
-            "INSERT INTO rm_patrols VALUES (%s, %s, 'open', %s, %s) ON CONFLICT DO NOTHING",
-            (body["patrol_id"], body["crew_id"], micros(stored["occurred_at"]), dumps(body)),
-        )
+        self._streams.append((body["patrol_id"], "patrol", body["crew_id"]))
+        self._new_patrols[body["patrol_id"]] = micros(stored["occurred_at"])
+        self._patrols[body["patrol_id"]] = body
         self._timelines(stored, body["crew_id"])
 
     def _patrol_event(self, tx: Tx, event: Any, position: int) -> None:
@@ -256,7 +267,7 @@ class Catalog(FieldlogProjection):
             if e.get("personal_data") == "withheld":
                 e["personal_data"] = "erased"
                 tx.execute(
-                    "UPDATE rm_timeline SET event = %s WHERE position = %s",
+                    "UPDATE rm_events SET event = %s WHERE position = %s",
                     (dumps(e), e["position"]),
                 )
 

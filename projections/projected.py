@@ -167,7 +167,7 @@ class ProjectedReadModel(LogReadModel):
         after: TimelineKey | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        return self._timeline("rm_timeline", "crew_id", crew_id, window, actor, after, limit)
+        return self._timeline("rm_crew_timeline", "crew_id", crew_id, window, actor, after, limit)
 
     def person_timeline(
         self,
@@ -197,9 +197,9 @@ class ProjectedReadModel(LogReadModel):
         hi = MAX_US if window.end is None else micros(window.end)
         since, position = after if after is not None else (MIN_US, -1)
         sql = (
-            f"SELECT event FROM {table} WHERE {column} = %s AND occurred_us >= %s "
-            "AND occurred_us < %s AND (occurred_us > %s OR position > %s) "
-            "ORDER BY occurred_us, position"
+            f"SELECT e.event FROM {table} t JOIN rm_events e ON e.position = t.position "
+            f"WHERE t.{column} = %s AND t.occurred_us >= %s AND t.occurred_us < %s "
+            "AND (t.occurred_us > %s OR t.position > %s) ORDER BY t.occurred_us, t.position"
         )
         params: list[Any] = [key, max(lo, since), hi, since, position]
         if limit is not None:

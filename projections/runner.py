@@ -29,7 +29,7 @@ from projections.views import make_view
 
 log = logging.getLogger("fieldlog.projections")
 PROJECTIONS: tuple[type[FieldlogProjection], ...] = (Directory, Catalog, Recognition)
-BATCH = 500
+BATCH = 2000  # events per view transaction at most (each commit is a disk flush)
 POLL_SECONDS = 0.5
 
 

@@ -60,7 +60,7 @@ def agree_with_the_log(app: FieldLog, projected: Reader) -> None:
 def timeline_rows(reader: Reader) -> int:
     assert reader.worker is not None
     catalog = next(p for p in reader.worker.projections if p.name == "catalog")
-    row = catalog.view.read(lambda tx: tx.one("SELECT COUNT(*) AS n FROM rm_timeline"))
+    row = catalog.view.read(lambda tx: tx.one("SELECT COUNT(*) AS n FROM rm_crew_timeline"))
     assert row is not None
     return int(row["n"])
 

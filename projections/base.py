@@ -23,6 +23,10 @@ class FieldlogProjection(Projection[Any]):
 
     schema: ClassVar[Sequence[str]] = ()
     tables: ClassVar[Sequence[str]] = ()
+    # Raise it with every change to the schema or to what the handlers write: a view of
+    # another version is emptied at start and rebuilt from the log.
+    schema_version: ClassVar[int] = 1
+    retired: ClassVar[Sequence[str]] = ()  # tables earlier versions made, dropped on reset
 
     def __init__(self, view: View) -> None:
         super().__init__(view)

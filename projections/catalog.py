@@ -74,6 +74,8 @@ class Catalog(FieldlogProjection):
     name = "catalog"
     schema = SCHEMA
     tables = TABLES
+    schema_version = 2  # 2: each event's JSON once in rm_events, timelines hold keys
+    retired = ("rm_timeline",)
 
     def __init__(self, view: Any) -> None:
         super().__init__(view)

@@ -25,7 +25,7 @@ from projections.base import FieldlogProjection, StaleTrackingError
 from projections.catalog import Catalog
 from projections.directory import Directory
 from projections.recognition import Recognition
-from projections.views import make_view
+from projections.views import Tx, make_view
 
 log = logging.getLogger("fieldlog.projections")
 PROJECTIONS: tuple[type[FieldlogProjection], ...] = (Directory, Catalog, Recognition)
@@ -40,7 +40,49 @@ def tracking_name(projection: FieldlogProjection) -> str:
 def build_projections(app: FieldLog) -> list[FieldlogProjection]:
     datastore = app.factory.datastore  # type: ignore[attr-defined]
     with schema_lock(app.settings):
-        return [cls(make_view(datastore, cls.schema, cls.tables)) for cls in PROJECTIONS]
+        built = []
+        for cls in PROJECTIONS:
+            projection = cls(make_view(datastore, cls.schema, (*cls.tables, *cls.retired)))
+            _bring_to_current_schema(projection)
+            built.append(projection)
+        return built
+
+
+def _bring_to_current_schema(projection: FieldlogProjection) -> None:
+    """A view made by an earlier version of its projection (another `schema_version`) is
+    emptied at start, so that this worker rebuilds it from the log. Views from before
+    versions were recorded count as version 1."""
+    view, name, version = projection.view, projection.name, projection.schema_version
+    view.transact(None, _create_versions_table)
+    row = view.read(
+        lambda tx: tx.one("SELECT version FROM fieldlog_view_versions WHERE name = %s", (name,))
+    )
+    found = int(row["version"]) if row else 1
+    if found != version:
+        log.warning(
+            "the %s view is of schema version %s, not %s: emptied, to be rebuilt from the log",
+            name,
+            found,
+            version,
+        )
+        view.reset(tracking_name(projection))
+    if row is None or found != version:
+        view.transact(None, lambda tx: _record_version(tx, name, version))
+
+
+def _create_versions_table(tx: Tx) -> None:
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS fieldlog_view_versions "
+        "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+
+
+def _record_version(tx: Tx, name: str, version: int) -> None:
+    tx.execute(
+        "INSERT INTO fieldlog_view_versions VALUES (%s, %s) "
+        "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+        (name, version),
+    )
 
 
 class ProjectionWorker:

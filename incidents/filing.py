@@ -47,6 +47,11 @@ class Filing:
             self.streams[stream_id] = self.app.find_stream(stream_id)
         return self.streams[stream_id]
 
+    def known_absent(self, stream_ids: Iterable[UUID]) -> None:
+        """Streams the store was just asked about and does not hold."""
+        for stream_id in stream_ids:
+            self.streams.setdefault(stream_id, None)
+
     def opened(self, stream: Stream) -> None:
         self.streams[stream.id] = stream
 

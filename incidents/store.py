@@ -73,6 +73,8 @@ class FieldlogRecorder(Protocol):
 
     def find_client_events(self, event_ids: Sequence[str]) -> dict[str, ClientEvent]: ...
 
+    def existing_streams(self, stream_ids: Sequence[UUID]) -> set[UUID]: ...
+
     def positions_of(self, stream_id: UUID) -> dict[int, int]: ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
@@ -157,6 +159,22 @@ class TransactionSteps(ABC):
 
     def find_client_event(self, event_id: str) -> ClientEvent | None:
         return self.find_client_events([event_id]).get(event_id)
+
+    def existing_streams(self, stream_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these streams hold an event: one query for a queue's new streams
+        instead of one aggregate load each."""
+        found: set[UUID] = set()
+        unique = list(dict.fromkeys(stream_ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            rows = self.query(
+                f"SELECT originator_id AS id FROM {self.events_table_name} "  # type: ignore[attr-defined]
+                f"WHERE originator_version = 1 AND originator_id IN ({marks})",
+                [self._id(s) for s in chunk],
+            )
+            found.update(r["id"] if isinstance(r["id"], UUID) else UUID(r["id"]) for r in rows)
+        return found
 
     def find_client_events(self, event_ids: Sequence[str]) -> dict[str, ClientEvent]:
         """Where each of these client ids was stored (those never seen are absent)."""

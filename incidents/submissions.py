@@ -131,9 +131,15 @@ class Submission(BaseModel):
         return hashlib.sha256(orjson.dumps(self.content(), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def canonical_uuid(value: str, field: str) -> str:
+    """The UUID's canonical text (lower case, hyphens); already canonical is the rule."""
     from uuid import UUID
 
+    if CANONICAL_UUID.fullmatch(value):
+        return value
     try:
         return str(UUID(value))
     except ValueError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from incidents import submissions as sub
 from incidents.errors import DomainError, EventConflictError
@@ -47,6 +48,8 @@ class Queue:
             if isinstance(r, dict) and isinstance(r.get("event_id"), str)
         ]
         filing = Filing(self.app, known_ids=self.app.store.find_client_events(_canonical(ids)))
+        opened = _opened_streams(self.raws)
+        filing.known_absent(opened - self.app.store.existing_streams(list(opened)))
         first_seen: dict[str, tuple[int, str]] = {}
         for index, raw in enumerate(self.raws):
             try:
@@ -105,6 +108,18 @@ class Queue:
             else:
                 self.results[index] = self.app.submit(self.raws[index], self.actor)
         return [r for r in self.results if r is not None]
+
+
+def _opened_streams(raws: Sequence[object]) -> set[UUID]:
+    """The streams the queue opens (whatever else is wrong with those events)."""
+    found = set()
+    for raw in raws:
+        if isinstance(raw, dict) and raw.get("type") in sub.OPENING_TYPES:
+            try:
+                found.add(UUID(str(raw.get("stream_id"))))
+            except ValueError:
+                continue
+    return found
 
 
 def _canonical(ids: list[str]) -> list[str]:

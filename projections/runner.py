@@ -50,14 +50,17 @@ def build_projections(app: FieldLog) -> list[FieldlogProjection]:
 
 def _bring_to_current_schema(projection: FieldlogProjection) -> None:
     """A view made by an earlier version of its projection (another `schema_version`) is
-    emptied at start, so that this worker rebuilds it from the log. Views from before
-    versions were recorded count as version 1."""
+    emptied at start, so that this worker rebuilds it from the log."""
     view, name, version = projection.view, projection.name, projection.schema_version
     view.transact(None, _create_versions_table)
     row = view.read(
         lambda tx: tx.one("SELECT version FROM fieldlog_view_versions WHERE name = %s", (name,))
     )
-    found = int(row["version"]) if row else 1
+    if row is not None:
+        found = int(row["version"])
+    else:  # a view in use before versions were recorded is version 1; a new one is current
+        used = view.max_tracking_id(tracking_name(projection))
+        found = 1 if used else version
     if found != version:
         log.warning(
             "the %s view is of schema version %s, not %s: emptied, to be rebuilt from the log",

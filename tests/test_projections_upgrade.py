@@ -29,13 +29,16 @@ def restarted(settings: Settings) -> Iterator[list[FieldLog]]:
         app.close()
 
 
-def as_left_by_the_previous_version(app: FieldLog) -> None:
-    """The catalog's recorded version is 1 and the old timeline table is there."""
+def as_left_by_the_previous_version(app: FieldLog, recorded: bool) -> None:
+    """The old timeline table is there, and the catalog's version is recorded as 1 or
+    (before versions were recorded) not at all."""
     catalog = next(p for p in build_projections(app) if p.name == "catalog")
 
     def downgrade(tx: object) -> None:
         tx.execute(  # type: ignore[attr-defined]
             "UPDATE fieldlog_view_versions SET version = 1 WHERE name = 'catalog'"
+            if recorded
+            else "DELETE FROM fieldlog_view_versions"
         )
         tx.execute(  # type: ignore[attr-defined]
             "CREATE TABLE IF NOT EXISTS rm_timeline (position BIGINT PRIMARY KEY, "
@@ -45,14 +48,15 @@ def as_left_by_the_previous_version(app: FieldLog) -> None:
     catalog.view.transact(None, downgrade)
 
 
+@pytest.mark.parametrize("recorded", [True, False], ids=["version_1", "no_version"])
 def test_a_catalog_of_an_earlier_version_is_rebuilt_at_start(
-    app: FieldLog, settings: Settings, restarted: list[FieldLog]
+    app: FieldLog, settings: Settings, restarted: list[FieldLog], recorded: bool
 ) -> None:
     file_stories(app)
     worker = ProjectionWorker(app)
     worker.catch_up()
     head = worker.head()
-    as_left_by_the_previous_version(app)
+    as_left_by_the_previous_version(app, recorded)
 
     restarted.append(FieldLog(settings))
     upgraded = ProjectionWorker(restarted[0])
@@ -88,3 +92,13 @@ def _tables(worker: ProjectionWorker) -> list[str]:
     else:
         sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
     return [r["name"] for r in view.read(lambda tx: tx.all(sql))]
+
+
+def test_a_new_store_starts_without_emptying_anything(
+    settings: Settings, restarted: list[FieldLog], caplog: pytest.LogCaptureFixture
+) -> None:
+    restarted.append(FieldLog(settings))
+    with caplog.at_level("WARNING", logger="fieldlog.projections"):
+        ProjectionWorker(restarted[0])
+        ProjectionWorker(restarted[0])
+    assert not [r for r in caplog.records if "schema version" in r.getMessage()]

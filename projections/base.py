@@ -43,24 +43,29 @@ class FieldlogProjection(Projection[Any]):
     def apply(
         self, events: Sequence[tuple[Any, int]], application_name: str, after: int | None
     ) -> None:
-        """Apply a run of events and the last one's position in one transaction; with
-        `after`, only if the view is still at that position (so no event is ever
-        skipped, whoever else writes the view). One transaction per run, not per event:
-        each commit is a disk flush, and a rebuild is a million events."""
+        """Apply a run of events and the last one's position in one transaction. One
+        transaction per run, not per event: each commit is a disk flush, and a rebuild
+        is a million events."""
+        self.view.transact(
+            [Tracking(application_name, events[-1][1])],
+            lambda tx: self.apply_within(tx, events, application_name, after),
+        )
 
-        def work(tx: Tx) -> None:
-            if after is not None:
-                current = self.view.tracked(tx, application_name)
-                if current != after:
-                    raise StaleTrackingError(f"{self.name} is at {current}, not {after}")
-            self.begin_run()
-            for event, position in events:
-                handler = getattr(self, f"on_{type(event).__name__}", None)
-                if handler is not None:
-                    handler(tx, event, position)
-            self.end_run(tx)
-
-        self.view.transact(Tracking(application_name, events[-1][1]), work)
+    def apply_within(
+        self, tx: Tx, events: Sequence[tuple[Any, int]], application_name: str, after: int | None
+    ) -> None:
+        """The run's rows, in the caller's transaction; with `after`, only if the view is
+        still at that position (so no event is ever skipped, whoever else writes it)."""
+        if after is not None:
+            current = self.view.tracked(tx, application_name)
+            if current != after:
+                raise StaleTrackingError(f"{self.name} is at {current}, not {after}")
+        self.begin_run()
+        for event, position in events:
+            handler = getattr(self, f"on_{type(event).__name__}", None)
+            if handler is not None:
+                handler(tx, event, position)
+        self.end_run(tx)
 
 
 def published(event: Any, position: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from incidents.application import FieldLog
 from incidents.store import schema_lock
@@ -52,7 +52,7 @@ def _bring_to_current_schema(projection: FieldlogProjection) -> None:
     """A view made by an earlier version of its projection (another `schema_version`) is
     emptied at start, so that this worker rebuilds it from the log."""
     view, name, version = projection.view, projection.name, projection.schema_version
-    view.transact(None, _create_versions_table)
+    view.transact([], _create_versions_table)
     row = view.read(
         lambda tx: tx.one("SELECT version FROM fieldlog_view_versions WHERE name = %s", (name,))
     )
@@ -70,7 +70,7 @@ def _bring_to_current_schema(projection: FieldlogProjection) -> None:
         )
         view.reset(tracking_name(projection))
     if row is None or found != version:
-        view.transact(None, lambda tx: _record_version(tx, name, version))
+        view.transact([], lambda tx: _record_version(tx, name, version))
 
 
 def _create_versions_table(tx: Tx) -> None:
@@ -129,8 +129,9 @@ class ProjectionWorker:
                 break
             events = [(self.app.mapper.to_domain_event(n), n.id) for n in batch]
             try:
-                for projection in self.projections:
-                    self._apply(projection, events, positions)
+                if not self._apply_together(events, positions):
+                    for projection in self.projections:
+                        self._apply(projection, events, positions)
             except StaleTrackingError as e:
                 log.info("positions moved under this worker (%s); re-reading them", e)
                 continue
@@ -140,6 +141,37 @@ class ProjectionWorker:
             with self.progress:
                 self.progress.notify_all()
         return processed
+
+    def _apply_together(self, events: list[tuple[Any, int]], positions: dict[str, int]) -> bool:
+        """Every view's run in one transaction (the views share one store): one commit,
+        one turn of SQLite's single writer, instead of one per view. False if that
+        failed; then each view is applied on its own, so one failing view holds back
+        no other."""
+        runs = {
+            p: run
+            for p in self.projections
+            if (run := [(e, pos) for e, pos in events if pos > positions[p.name]])
+        }
+        if len(runs) < 2:
+            return False
+
+        def work(tx: Tx) -> None:
+            for projection, run in runs.items():
+                projection.apply_within(
+                    tx, run, tracking_name(projection), positions[projection.name]
+                )
+
+        trackings = [Tracking(tracking_name(p), run[-1][1]) for p, run in runs.items()]
+        try:
+            next(iter(runs)).view.transact(trackings, work)
+        except StaleTrackingError:
+            raise
+        except Exception:  # retried view by view below, which reports it
+            log.debug("applying the views together failed; applying them one by one")
+            return False
+        for projection, run in runs.items():
+            positions[projection.name] = run[-1][1]
+        return True
 
     def _apply(
         self,

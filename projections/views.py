@@ -38,7 +38,7 @@ class View(Protocol):
 
     tables: Sequence[str]
 
-    def transact(self, tracking: Tracking | None, work: Callable[[Tx], None]) -> None: ...
+    def transact(self, trackings: Sequence[Tracking], work: Callable[[Tx], None]) -> None: ...
     def read(self, work: Callable[[Tx], T]) -> T: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def reset(self, application_name: str) -> None: ...
@@ -66,10 +66,12 @@ class SQLiteView(SQLiteTrackingRecorder):
         with immediate_transaction(self.datastore) as cursor:
             yield Tx(cursor.sqlite_cursor, qmark=True), cursor
 
-    def transact(self, tracking: Tracking | None, work: Callable[[Tx], None]) -> None:
+    def transact(self, trackings: Sequence[Tracking], work: Callable[[Tx], None]) -> None:
+        """`work` and the new positions (of this view, or of several views of this
+        store) in one transaction."""
         with self._immediate() as (tx, cursor):
             work(tx)
-            if tracking is not None:
+            for tracking in trackings:
                 self._insert_tracking(cursor, tracking)
 
     def read(self, work: Callable[[Tx], T]) -> T:
@@ -100,10 +102,10 @@ class PostgresView(PostgresTrackingRecorder):
         for statement in schema:
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
-    def transact(self, tracking: Tracking | None, work: Callable[[Tx], None]) -> None:
+    def transact(self, trackings: Sequence[Tracking], work: Callable[[Tx], None]) -> None:
         with self.datastore.transaction(commit=True) as curs:
             work(Tx(curs, qmark=False))
-            if tracking is not None:
+            for tracking in trackings:
                 self._insert_tracking(curs, tracking)
 
     def read(self, work: Callable[[Tx], T]) -> T:

@@ -45,7 +45,7 @@ def as_left_by_the_previous_version(app: FieldLog, recorded: bool) -> None:
             "crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, event TEXT NOT NULL)"
         )
 
-    catalog.view.transact(None, downgrade)
+    catalog.view.transact([], downgrade)
 
 
 @pytest.mark.parametrize("recorded", [True, False], ids=["version_1", "no_version"])

@@ -57,6 +57,7 @@ class FieldLog(Application[UUID]):
             super().__init__(env=self.settings.eventsourcing_env())
         self.store: FieldlogRecorder = fieldlog_recorder(self.recorder)
         self.on_saved: list[Callable[[], None]] = []
+        self._registered: set[UUID] = set()  # people and crews seen registered
         self.master_key = master_key(self.settings)
         self.store.sealer = Sealer(self.master_key)
         self.store.check_master_key()
@@ -233,6 +234,14 @@ class FieldLog(Application[UUID]):
             return None
         assert isinstance(stream, Stream)
         return stream
+
+    def registered(self, stream_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these people's and crews' streams exist. Remembered by the process:
+        nothing is ever unregistered, so a filing checks its people without a read."""
+        unknown = [s for s in stream_ids if s not in self._registered]
+        if unknown:
+            self._registered.update(self.store.existing_streams(unknown))
+        return {s for s in stream_ids if s in self._registered}
 
     def get_person(self, person_id: str) -> Person | None:
         found = self.find_stream(registry_stream_id("person", person_id))

@@ -192,12 +192,14 @@ class Filing:
             raise NotPermittedError(
                 f"field `crew_id`: this token files for crew {actor.crew_id} only"
             )
-        if self.find(registry_stream_id("crew", crew_id)) is None:
+        if not self.app.registered([registry_stream_id("crew", crew_id)]):
             raise InvalidEventError(f"field `crew_id`: crew {crew_id} is not registered")
 
     def check_people(self, people: Iterable[str], field: str = "people") -> None:
-        for person_id in people:
-            if self.find(registry_stream_id("person", person_id)) is None:
+        named = {person_id: registry_stream_id("person", person_id) for person_id in people}
+        registered = self.app.registered(list(named.values()))
+        for person_id, stream_id in named.items():
+            if stream_id not in registered:
                 raise InvalidEventError(
                     f"field `{field}`: {person_id} is not a registered person; "
                     "register them first, or name outsiders in `description`"

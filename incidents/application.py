@@ -100,13 +100,19 @@ class FieldLog(Application[UUID]):
         stream_id = UUID(filed.stream_id)
         fingerprint = filed.fingerprint()
         for _ in range(MAX_RACE_RETRIES):
-            stream = Filing(self).decide_unless_known(filed, fingerprint, actor)
+            # A resend is rare: rather than a look-up before every event, the client-id
+            # table's unique key refuses it in the save, and then it is looked up.
+            filing = Filing(self)
+            stream = filing.decide_unless_known(filed, fingerprint, actor, look_first=False)
             if isinstance(stream, Outcome):
                 return stream
             client_event = (filed.event_id, stream_id, stream.version, fingerprint)
             try:
                 recordings = self.save(stream, client_events=[client_event])
             except RecordConflictError:
+                known = filing.known(filed, fingerprint, actor, fresh=True)
+                if known is not None:
+                    return known
                 # Another writer got there first: look again, after a random pause so
                 # two writers on one stream do not collide in step.
                 time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - jitter, not a secret

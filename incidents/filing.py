@@ -61,15 +61,17 @@ class Filing:
         return self.app.store.find_client_event(event_id)
 
     def decide_unless_known(
-        self, filed: sub.Submission, fingerprint: str, actor: Actor
+        self, filed: sub.Submission, fingerprint: str, actor: Actor, look_first: bool = True
     ) -> Outcome | Stream:
         """The answer for a resent event, else the stream with the new event decided.
 
         A refusal is looked at once more: the same event resent to another process at
         the same moment may have been stored after this one looked it up (the stream
         then "already exists"), and a resend must answer `duplicate`, not `conflict`.
+        Without `look_first` the client id is only looked up on a refusal; the caller
+        then looks it up when the save meets the client-id table's unique key.
         """
-        known = self.known(filed, fingerprint, actor)
+        known = self.known(filed, fingerprint, actor) if look_first else None
         if known is not None:
             return known
         try:

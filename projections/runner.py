@@ -31,6 +31,7 @@ log = logging.getLogger("fieldlog.projections")
 PROJECTIONS: tuple[type[FieldlogProjection], ...] = (Directory, Catalog, Recognition)
 BATCH = 2000  # events per view transaction at most (each commit is a disk flush)
 POLL_SECONDS = 0.5
+GATHER_SECONDS = 0.005
 
 
 def tracking_name(projection: FieldlogProjection) -> str:
@@ -249,7 +250,10 @@ class ProjectionWorker:
             except Exception:  # keep following; the next pass retries from the tracked position
                 log.exception("projection pass failed; retrying")
                 time.sleep(POLL_SECONDS)
-            self.wake.wait(POLL_SECONDS)
+            if self.wake.wait(POLL_SECONDS):
+                # Let the events of concurrent requests gather: one pass (one write
+                # transaction) for them all, not one each on SQLite's single writer.
+                self.stopping.wait(GATHER_SECONDS)
             self.wake.clear()
 
     def _listen(self) -> None:

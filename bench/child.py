@@ -54,9 +54,7 @@ def catchup(app: FieldLog, seconds: float) -> dict[str, Any]:
     worker = ProjectionWorker(app)
     for projection in worker.projections:
         projection.view.reset(tracking_name(projection))
-    began = time.perf_counter()
-    count = worker.catch_up(on_batch=bounded(worker, seconds, began))
-    return {"events": count, "seconds": time.perf_counter() - began}
+    return finish(app, seconds, worker)
 
 
 def rebuild(app: FieldLog, seconds: float) -> dict[str, Any]:
@@ -73,9 +71,9 @@ def rebuild(app: FieldLog, seconds: float) -> dict[str, Any]:
     return {"events": count, "seconds": time.perf_counter() - began, "first_batch_s": first[0]}
 
 
-def finish(app: FieldLog, seconds: float) -> dict[str, Any]:
+def finish(app: FieldLog, seconds: float, worker: ProjectionWorker | None = None) -> dict[str, Any]:
     """The product's catch-up from where the views are (to build them for the queries)."""
-    worker = ProjectionWorker(app)
+    worker = worker or ProjectionWorker(app)
     began = time.perf_counter()
     count = worker.catch_up(on_batch=bounded(worker, seconds, began))
     return {"events": count, "seconds": time.perf_counter() - began}

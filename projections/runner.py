@@ -121,7 +121,7 @@ class ProjectionWorker:
         """Apply every event after each projection's position; returns how many were read."""
         processed = 0
         while not self.stopping.is_set():
-            positions = {p.name: self.position(p) for p in self.projections}
+            positions = self.positions()
             start = min(positions.values()) + 1
             if until is not None and start > until:
                 break
@@ -148,11 +148,7 @@ class ProjectionWorker:
         one turn of SQLite's single writer, instead of one per view. False if that
         failed; then each view is applied on its own, so one failing view holds back
         no other."""
-        runs = {
-            p: run
-            for p in self.projections
-            if (run := [(e, pos) for e, pos in events if pos > positions[p.name]])
-        }
+        runs = {p: run for p in self.projections if (run := _after(events, positions[p.name]))}
         if len(runs) < 2:
             return False
 
@@ -181,7 +177,7 @@ class ProjectionWorker:
         positions: dict[str, int],
     ) -> None:
         after = positions[projection.name]
-        todo = [(event, position) for event, position in events if position > after]
+        todo = _after(events, after)
         if not todo:
             return
         try:
@@ -297,3 +293,8 @@ class ProjectionWorker:
             with self.progress:
                 self.progress.wait(min(pause, remaining))
             pause = min(pause * 2, 0.05)
+
+
+def _after(events: list[tuple[Any, int]], position: int) -> list[tuple[Any, int]]:
+    """The events a view at `position` has not applied yet."""
+    return [(event, at) for event, at in events if at > position]

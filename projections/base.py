@@ -1,10 +1,16 @@
-"""What every fieldlog projection shares: dispatch on the event's published type."""
+"""What every fieldlog projection shares: dispatch on the event's published type.
+
+Handlers take the event in its published form (`incidents.published`): the JSON every
+reader but the office sees, built once per event for all the views, straight from the
+stored JSON.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
@@ -17,9 +23,13 @@ class StaleTrackingError(Exception):
     (another worker, or a rebuild). Re-read positions before applying anything more."""
 
 
+Published = dict[str, Any]
+
+
 class FieldlogProjection(Projection[Any]):
-    """Handlers are methods named `on_<EventType>(tx, event, position)`; an event with no
-    handler still advances the tracking position (in the same transaction)."""
+    """Handlers are methods named `on_<EventType>(tx, event, position)` taking the
+    published event; an event with no handler still advances the tracking position (in
+    the same transaction)."""
 
     schema: ClassVar[Sequence[str]] = ()
     tables: ClassVar[Sequence[str]] = ()
@@ -38,10 +48,12 @@ class FieldlogProjection(Projection[Any]):
         """Write what the run's handlers held back, in the run's transaction."""
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.apply([(domain_event, tracking.notification_id)], tracking.application_name, None)
+        """The library's entry point, for a domain event: applied in its published form."""
+        event = published(domain_event, tracking.notification_id)
+        self.apply([(event, tracking.notification_id)], tracking.application_name, None)
 
     def apply(
-        self, events: Sequence[tuple[Any, int]], application_name: str, after: int | None
+        self, events: Sequence[tuple[Published, int]], application_name: str, after: int | None
     ) -> None:
         """Apply a run of events and the last one's position in one transaction. One
         transaction per run, not per event: each commit is a disk flush, and a rebuild
@@ -52,7 +64,11 @@ class FieldlogProjection(Projection[Any]):
         )
 
     def apply_within(
-        self, tx: Tx, events: Sequence[tuple[Any, int]], application_name: str, after: int | None
+        self,
+        tx: Tx,
+        events: Sequence[tuple[Published, int]],
+        application_name: str,
+        after: int | None,
     ) -> None:
         """The run's rows, in the caller's transaction; with `after`, only if the view is
         still at that position (so no event is ever skipped, whoever else writes it)."""
@@ -62,12 +78,13 @@ class FieldlogProjection(Projection[Any]):
                 raise StaleTrackingError(f"{self.name} is at {current}, not {after}")
         self.begin_run()
         for event, position in events:
-            handler = getattr(self, f"on_{type(event).__name__}", None)
+            handler = getattr(self, f"on_{event['type']}", None)
             if handler is not None:
                 handler(tx, event, position)
         self.end_run(tx)
 
 
-def published(event: Any, position: int) -> dict[str, Any]:
-    """The stored event as everyone but the office sees it: no personal data kept here."""
-    return stored_event(event, position, sees_personal_data=False)
+def published(event: Any, position: int) -> Published:
+    """A domain event as everyone but the office sees it, as JSON would carry it."""
+    body = stored_event(event, position, sees_personal_data=False)
+    return orjson.loads(orjson.dumps(body))  # type: ignore[no-any-return]

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from incidents.replay import incident_state
-from projections.base import FieldlogProjection, published
+from projections.base import FieldlogProjection, Published
 from projections.views import Tx, micros
 
 SCHEMA = (
@@ -33,7 +33,6 @@ SCHEMA = (
     "commendation_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, status TEXT NOT NULL, "
     "nominated_us BIGINT NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS rm_commendations_order ON rm_commendations (nominated_us)",
-    "CREATE TABLE IF NOT EXISTS rm_events (position BIGINT PRIMARY KEY, event TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rm_crew_timeline ("
     "crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, position BIGINT NOT NULL, "
     "PRIMARY KEY (crew_id, occurred_us, position))",
@@ -46,7 +45,6 @@ TABLES = (
     "rm_patrols",
     "rm_incidents",
     "rm_commendations",
-    "rm_events",
     "rm_crew_timeline",
     "rm_person_timeline",
 )
@@ -74,8 +72,10 @@ class Catalog(FieldlogProjection):
     name = "catalog"
     schema = SCHEMA
     tables = TABLES
-    schema_version = 2  # 2: each event's JSON once in rm_events, timelines hold keys
-    retired = ("rm_timeline",)
+    # 2: each event's JSON once in rm_events, timelines hold keys;
+    # 3: no rm_events: a timeline reads its events from the log itself.
+    schema_version = 3
+    retired = ("rm_timeline", "rm_events")
 
     def __init__(self, view: Any) -> None:
         super().__init__(view)
@@ -87,7 +87,6 @@ class Catalog(FieldlogProjection):
         self._streams: list[tuple[str, str, str]] = []
         self._incidents: dict[str, Held] = {}
         self._commendations: dict[str, dict[str, Any]] = {}
-        self._events: list[tuple[Any, ...]] = []
         self._timeline: list[tuple[Any, ...]] = []
         self._person_timeline: list[tuple[Any, ...]] = []
 
@@ -120,18 +119,16 @@ class Catalog(FieldlogProjection):
 
     # --- timelines --------------------------------------------------------------
 
-    def _timelines(self, event: dict[str, Any], crew_id: str | None) -> None:
-        """The event's JSON is kept once; each timeline holds only its key."""
+    def _timelines(self, event: Published, crew_id: str | None) -> None:
+        """Timelines hold keys only: the event itself is read from the log."""
         occurred = micros(event["occurred_at"])
         position = event["position"]
-        self._events.append((position, dumps(event)))
         if crew_id is not None:
             self._timeline.append((crew_id, occurred, position))
         named = set(event.get("people") or []) | set(event.get("nominees") or [])
         self._person_timeline.extend((person, occurred, position) for person in sorted(named))
 
     def _write_timelines(self, tx: Tx) -> None:
-        tx.executemany("INSERT INTO rm_events VALUES (%s, %s) ON CONFLICT DO NOTHING", self._events)
         tx.executemany(
             "INSERT INTO rm_crew_timeline VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             self._timeline,
@@ -140,12 +137,11 @@ class Catalog(FieldlogProjection):
             "INSERT INTO rm_person_timeline VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             self._person_timeline,
         )
-        self._events, self._timeline, self._person_timeline = [], [], []
+        self._timeline, self._person_timeline = [], []
 
     # --- patrols ----------------------------------------------------------------
 
-    def on_PatrolStarted(self, tx: Tx, event: Any, position: int) -> None:
-        stored = published(event, position)
+    def on_PatrolStarted(self, tx: Tx, stored: Published, position: int) -> None:
         body = {
             "patrol_id": stored["stream_id"],
             "crew_id": stored["crew_id"],
@@ -163,8 +159,7 @@ class Catalog(FieldlogProjection):
         self._patrols[body["patrol_id"]] = body
         self._timelines(stored, body["crew_id"])
 
-    def _patrol_event(self, tx: Tx, event: Any, position: int) -> None:
-        stored = published(event, position)
+    def _patrol_event(self, tx: Tx, stored: Published, position: int) -> None:
         body = self._held(tx, self._patrols, "rm_patrols", "patrol_id", stored["stream_id"])
         if body is None:
             return
@@ -194,8 +189,7 @@ class Catalog(FieldlogProjection):
 
     # --- incidents --------------------------------------------------------------
 
-    def on_IncidentOpened(self, tx: Tx, event: Any, position: int) -> None:
-        stored = published(event, position)
+    def on_IncidentOpened(self, tx: Tx, stored: Published, position: int) -> None:
         tx.execute(
             "INSERT INTO rm_streams VALUES (%s, 'incident', %s) ON CONFLICT DO NOTHING",
             (stored["stream_id"], stored["crew_id"]),
@@ -217,8 +211,7 @@ class Catalog(FieldlogProjection):
         )
         self._timelines(stored, stored["crew_id"])
 
-    def _incident_event(self, tx: Tx, event: Any, position: int) -> None:
-        stored = published(event, position)
+    def _incident_event(self, tx: Tx, stored: Published, position: int) -> None:
         held = self._held_incident(tx, stored["stream_id"])
         if held is None or any(e["position"] == position for e in held.entries):
             return
@@ -227,8 +220,7 @@ class Catalog(FieldlogProjection):
         if stored["type"] == "PersonalDataErased":
             held.erased = True
         if held.erased:
-            self._write_timelines(tx)  # the rows to mark must be there
-            self._mark_erased(tx, held.entries)
+            self._mark_erased(held.entries)
         self._timelines(stored, held.entries[0]["crew_id"])
 
     def _held_incident(self, tx: Tx, incident_id: str) -> Held | None:
@@ -263,15 +255,11 @@ class Catalog(FieldlogProjection):
         )
 
     @staticmethod
-    def _mark_erased(tx: Tx, entries: list[dict[str, Any]]) -> None:
-        """Victim details read "erased" for everyone, in the incident and its timeline."""
+    def _mark_erased(entries: list[Published]) -> None:
+        """Victim details read "erased" for everyone (timelines ask `erased` of the row)."""
         for e in entries:
             if e.get("personal_data") == "withheld":
                 e["personal_data"] = "erased"
-                tx.execute(
-                    "UPDATE rm_events SET event = %s WHERE position = %s",
-                    (dumps(e), e["position"]),
-                )
 
     on_ObservationRecorded = _incident_event
     on_EmergencyServicesCalled = _incident_event
@@ -288,8 +276,7 @@ class Catalog(FieldlogProjection):
 
     # --- commendations ----------------------------------------------------------
 
-    def on_CommendationNominated(self, tx: Tx, event: Any, position: int) -> None:
-        stored = published(event, position)
+    def on_CommendationNominated(self, tx: Tx, stored: Published, position: int) -> None:
         owner = tx.one(
             "SELECT crew_id FROM rm_streams WHERE stream_id = %s", (stored["incident_id"],)
         )
@@ -315,8 +302,7 @@ class Catalog(FieldlogProjection):
         )
         self._timelines(stored, None)
 
-    def _commendation_event(self, tx: Tx, event: Any, position: int) -> None:
-        stored = published(event, position)
+    def _commendation_event(self, tx: Tx, stored: Published, position: int) -> None:
         body = self._held(
             tx, self._commendations, "rm_commendations", "commendation_id", stored["stream_id"]
         )

@@ -6,9 +6,7 @@ person's crew at the end of its period.
 
 from __future__ import annotations
 
-from typing import Any
-
-from projections.base import FieldlogProjection
+from projections.base import FieldlogProjection, Published
 from projections.views import MAX_US, Tx, micros
 
 SCHEMA = (
@@ -28,28 +26,28 @@ class Directory(FieldlogProjection):
     schema = SCHEMA
     tables = TABLES
 
-    def on_PersonRegistered(self, tx: Tx, event: Any, _: int) -> None:
+    def on_PersonRegistered(self, tx: Tx, event: Published, _: int) -> None:
         tx.execute(
             "INSERT INTO dir_people VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (event.person_id, event.name),
+            (event["person_id"], event["name"]),
         )
 
-    def on_CrewRegistered(self, tx: Tx, event: Any, _: int) -> None:
+    def on_CrewRegistered(self, tx: Tx, event: Published, _: int) -> None:
         tx.execute(
             "INSERT INTO dir_crews VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (event.crew_id, event.name),
+            (event["crew_id"], event["name"]),
         )
-        for ordinal, person_id in enumerate(event.members):
-            self._join(tx, event.crew_id, person_id, event.occurred_at.isoformat(), ordinal)
+        for ordinal, person_id in enumerate(event["members"]):
+            self._join(tx, event["crew_id"], person_id, event["occurred_at"], ordinal)
 
-    def on_MemberJoinedCrew(self, tx: Tx, event: Any, _: int) -> None:
-        self._join(tx, event.crew_id, event.person_id, event.occurred_at.isoformat())
+    def on_MemberJoinedCrew(self, tx: Tx, event: Published, _: int) -> None:
+        self._join(tx, event["crew_id"], event["person_id"], event["occurred_at"])
 
-    def on_MemberLeftCrew(self, tx: Tx, event: Any, _: int) -> None:
+    def on_MemberLeftCrew(self, tx: Tx, event: Published, _: int) -> None:
         tx.execute(
             "UPDATE dir_memberships SET until_us = %s "
             "WHERE crew_id = %s AND person_id = %s AND until_us IS NULL",
-            (micros(event.occurred_at), event.crew_id, event.person_id),
+            (micros(event["occurred_at"]), event["crew_id"], event["person_id"]),
         )
 
     @staticmethod

@@ -8,10 +8,12 @@ the projections to reach the log's head, so a writer reads its own writes.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import orjson
 
+from incidents.published import published_row
 from incidents.roles import Actor
 from projections.catalog import list_state
 from projections.paging import TimelineKey
@@ -32,6 +34,16 @@ class ProjectedReadModel(LogReadModel):
         self.directory: View = by_name["directory"]
         self.catalog: View = by_name["catalog"]
         self.recognition_view: View = by_name["recognition"]
+
+    @cached_property
+    def _log_join(self) -> str:
+        """The log's own table, joined by position (views live in the same database)."""
+        recorder: Any = self.app.recorder
+        if self.app.settings.is_postgres:
+            schema = recorder.datastore.schema
+            table = f'"{schema}"."{recorder.events_table_name}"'
+            return f"JOIN {table} e ON e.notification_id = t.position"
+        return f"JOIN {recorder.events_table_name} e ON e.rowid = t.position"
 
     def _current(self) -> None:
         self.worker.wait_for(self.head_position(), CONSISTENCY_TIMEOUT)
@@ -197,7 +209,8 @@ class ProjectedReadModel(LogReadModel):
         hi = MAX_US if window.end is None else micros(window.end)
         since, position = after if after is not None else (MIN_US, -1)
         sql = (
-            f"SELECT e.event FROM {table} t JOIN rm_events e ON e.position = t.position "
+            "SELECT t.position, e.originator_id, e.originator_version, e.topic, e.state "
+            f"FROM {table} t {self._log_join} "
             f"WHERE t.{column} = %s AND t.occurred_us >= %s AND t.occurred_us < %s "
             "AND (t.occurred_us > %s OR t.position > %s) ORDER BY t.occurred_us, t.position"
         )
@@ -205,10 +218,39 @@ class ProjectedReadModel(LogReadModel):
         if limit is not None:
             sql += " LIMIT %s"
             params.append(limit)
-        rows = self.catalog.read(lambda tx: tx.all(sql, params))
-        events = [orjson.loads(r["event"]) for r in rows]
+        events = self.catalog.read(lambda tx: self._published(tx, tx.all(sql, params)))
         if actor.sees_personal_data():
             events = [self._with_personal_data(e, actor) for e in events]
+        return events
+
+    def _published(self, tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The log's rows as published; victim details of an erased incident read so."""
+        mapper = self.app.mapper
+        events = [
+            published_row(
+                r["position"],
+                r["originator_id"],
+                r["originator_version"],
+                r["topic"],
+                r["state"],
+                mapper,
+            )
+            for r in rows
+        ]
+        victims = {e["stream_id"] for e in events if e["type"] == "VictimDetailsRecorded"}
+        if victims:
+            marks = ", ".join(["%s"] * len(victims))
+            erased = {
+                r["incident_id"]
+                for r in tx.all(
+                    f"SELECT incident_id FROM rm_incidents WHERE erased = 1 "
+                    f"AND incident_id IN ({marks})",
+                    sorted(victims),
+                )
+            }
+            for e in events:
+                if e["stream_id"] in erased and e.get("personal_data") == "withheld":
+                    e["personal_data"] = "erased"
         return events
 
     def _with_personal_data(self, event: dict[str, Any], actor: Actor) -> dict[str, Any]:

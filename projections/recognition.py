@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from incidents.incident import apply_changes
-from projections.base import FieldlogProjection
+from projections.base import FieldlogProjection, Published
 from projections.directory import crew_at
 from projections.views import MAX_US, MIN_US, Tx, micros
 from projections.window import Window
@@ -54,6 +54,13 @@ TABLES = (
 )
 ACTS = ("EmergencyServicesCalled", "RescueActionTaken")
 COUNTED = (*ACTS, "HelperJoined", "ThanksReceived")
+# The published event's envelope: what is left is the entry's content (its payload).
+ENVELOPE = frozenset(
+    {
+        *("event_id", "type", "stream_id", "version", "position", "occurred_at"),
+        *("time_certainty", "recorded_at", "recorded_by"),
+    }
+)
 
 
 class Recognition(FieldlogProjection):
@@ -61,45 +68,45 @@ class Recognition(FieldlogProjection):
     schema = SCHEMA
     tables = TABLES
 
-    def on_IncidentOpened(self, tx: Tx, event: Any, _: int) -> None:
+    def on_IncidentOpened(self, tx: Tx, event: Published, _: int) -> None:
         tx.execute(
             "INSERT INTO rc_incidents VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (str(event.originator_id), event.crew_id),
+            (event["stream_id"], event["crew_id"]),
         )
 
-    def _counted(self, tx: Tx, event: Any, _: int) -> None:
+    def _counted(self, tx: Tx, event: Published, _: int) -> None:
         content = {
-            "type": type(event).__name__,
-            "occurred_at": event.occurred_at.isoformat(),
-            **event.payload(),
+            "type": event["type"],
+            "occurred_at": event["occurred_at"],
+            **{k: v for k, v in event.items() if k not in ENVELOPE},
         }
-        incident_id = str(event.originator_id)
+        incident_id = event["stream_id"]
         tx.execute(
             "INSERT INTO rc_entries VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            (event.event_id, incident_id, orjson.dumps(content).decode()),
+            (event["event_id"], incident_id, orjson.dumps(content).decode()),
         )
-        self._write_facts(tx, event.event_id, incident_id, content)
+        self._write_facts(tx, event["event_id"], incident_id, content)
 
     on_EmergencyServicesCalled = _counted
     on_RescueActionTaken = _counted
     on_HelperJoined = _counted
     on_ThanksReceived = _counted
 
-    def on_EntryCorrected(self, tx: Tx, event: Any, _: int) -> None:
+    def on_EntryCorrected(self, tx: Tx, event: Published, _: int) -> None:
+        corrected = event["corrects_event_id"]
         row = tx.one(
-            "SELECT incident_id, content FROM rc_entries WHERE event_id = %s",
-            (event.corrects_event_id,),
+            "SELECT incident_id, content FROM rc_entries WHERE event_id = %s", (corrected,)
         )
         if row is None:
             return
-        content = apply_changes(orjson.loads(row["content"]), event.changes)
+        content = apply_changes(orjson.loads(row["content"]), event["changes"])
         tx.execute(
             "UPDATE rc_entries SET content = %s WHERE event_id = %s",
-            (orjson.dumps(content).decode(), event.corrects_event_id),
+            (orjson.dumps(content).decode(), corrected),
         )
         for table in ("rc_acts", "rc_act_people", "rc_participants", "rc_thanks"):
-            tx.execute(f"DELETE FROM {table} WHERE event_id = %s", (event.corrects_event_id,))
-        self._write_facts(tx, event.corrects_event_id, row["incident_id"], content)
+            tx.execute(f"DELETE FROM {table} WHERE event_id = %s", (corrected,))
+        self._write_facts(tx, corrected, row["incident_id"], content)
 
     @staticmethod
     def _write_facts(tx: Tx, event_id: str, incident_id: str, content: dict[str, Any]) -> None:
@@ -126,29 +133,28 @@ class Recognition(FieldlogProjection):
                 (event_id, incident_id, crew_id, occurred),
             )
 
-    def on_CommendationNominated(self, tx: Tx, event: Any, _: int) -> None:
-        owner = tx.one(
-            "SELECT crew_id FROM rc_incidents WHERE incident_id = %s", (event.incident_id,)
-        )
-        commendation_id = str(event.originator_id)
+    def on_CommendationNominated(self, tx: Tx, event: Published, _: int) -> None:
+        incident_id = event["incident_id"]
+        owner = tx.one("SELECT crew_id FROM rc_incidents WHERE incident_id = %s", (incident_id,))
+        commendation_id = event["stream_id"]
         tx.execute(
             "INSERT INTO rc_commendations VALUES (%s, %s, %s, %s, NULL) ON CONFLICT DO NOTHING",
             (
                 commendation_id,
-                event.incident_id,
+                incident_id,
                 owner["crew_id"] if owner else "",
-                micros(event.occurred_at),
+                micros(event["occurred_at"]),
             ),
         )
         tx.executemany(
             "INSERT INTO rc_nominees VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            [(commendation_id, p) for p in sorted(set(event.nominees))],
+            [(commendation_id, p) for p in sorted(set(event["nominees"]))],
         )
 
-    def on_CommendationApproved(self, tx: Tx, event: Any, _: int) -> None:
+    def on_CommendationApproved(self, tx: Tx, event: Published, _: int) -> None:
         tx.execute(
             "UPDATE rc_commendations SET approved_us = %s WHERE commendation_id = %s",
-            (micros(event.occurred_at), str(event.originator_id)),
+            (micros(event["occurred_at"]), event["stream_id"]),
         )
 
 

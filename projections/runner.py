@@ -20,6 +20,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from incidents.application import FieldLog
+from incidents.published import published_event
 from incidents.store import schema_lock
 from projections.base import FieldlogProjection, StaleTrackingError
 from projections.catalog import Catalog
@@ -128,7 +129,8 @@ class ProjectionWorker:
             batch = self.app.recorder.select_notifications(start, BATCH)
             if not batch:
                 break
-            events = [(self.app.mapper.to_domain_event(n), n.id) for n in batch]
+            mapper = self.app.mapper
+            events = [(published_event(n, mapper), n.id) for n in batch]
             try:
                 if not self._apply_together(events, positions):
                     for projection in self.projections:

@@ -265,17 +265,17 @@ def test_a_rebuild_while_the_server_worker_is_mid_batch_loses_nothing(
     d = Drowning()
     given(app, *d.rescue(), d.thanks())  # the server worker's next pass
     operator = ProjectionWorker(restarted())
-    read = app.mapper.to_domain_event
+    read = runner.published_event
     reads: list[int] = []
 
-    def to_domain_event(notification: Any) -> Any:
+    def published_event(notification: Any, mapper: Any) -> Any:
         reads.append(notification.id)
         if len(reads) == 3:  # two events of the pass applied, the rest to come
             for projection in operator.projections:  # the rebuild's first step
                 projection.view.reset(runner.tracking_name(projection))
-        return read(notification)
+        return read(notification, mapper)
 
-    monkeypatch.setattr(app.mapper, "to_domain_event", to_domain_event)
+    monkeypatch.setattr(runner, "published_event", published_event)
     server.catch_up()
     monkeypatch.undo()
     operator.catch_up()  # the rebuild's replay

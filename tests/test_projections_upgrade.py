@@ -1,7 +1,8 @@
 """A view made by an earlier version of its projection is rebuilt, not trusted.
 
 The office upgrades fieldlog on a store whose catalog was built by the previous
-version (timelines held each event's JSON in `rm_timeline`). Given such a store → when
+versions (version 1: timelines held each event's JSON in `rm_timeline`; version 2: each
+event's JSON once in `rm_events`; now timelines read the log). Given such a store → when
 the new version starts → then the catalog is emptied, rebuilt from the log by the
 worker, and answers exactly as the log does; the views whose schema did not change are
 kept as they are.
@@ -29,34 +30,38 @@ def restarted(settings: Settings) -> Iterator[list[FieldLog]]:
         app.close()
 
 
-def as_left_by_the_previous_version(app: FieldLog, recorded: bool) -> None:
-    """The old timeline table is there, and the catalog's version is recorded as 1 or
-    (before versions were recorded) not at all."""
+OLD_TABLES = {
+    1: "CREATE TABLE IF NOT EXISTS rm_timeline (position BIGINT PRIMARY KEY, "
+    "crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, event TEXT NOT NULL)",
+    2: "CREATE TABLE IF NOT EXISTS rm_events (position BIGINT PRIMARY KEY, event TEXT NOT NULL)",
+}
+
+
+def as_left_by_the_previous_version(app: FieldLog, version: int | None) -> None:
+    """The old version's table is there, and the catalog's version is recorded as that
+    one or (before versions were recorded, which was version 1) not at all."""
     catalog = next(p for p in build_projections(app) if p.name == "catalog")
 
     def downgrade(tx: object) -> None:
         tx.execute(  # type: ignore[attr-defined]
-            "UPDATE fieldlog_view_versions SET version = 1 WHERE name = 'catalog'"
-            if recorded
+            f"UPDATE fieldlog_view_versions SET version = {version} WHERE name = 'catalog'"
+            if version
             else "DELETE FROM fieldlog_view_versions"
         )
-        tx.execute(  # type: ignore[attr-defined]
-            "CREATE TABLE IF NOT EXISTS rm_timeline (position BIGINT PRIMARY KEY, "
-            "crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, event TEXT NOT NULL)"
-        )
+        tx.execute(OLD_TABLES[version or 1])  # type: ignore[attr-defined]
 
     catalog.view.transact([], downgrade)
 
 
-@pytest.mark.parametrize("recorded", [True, False], ids=["version_1", "no_version"])
+@pytest.mark.parametrize("version", [1, 2, None], ids=["version_1", "version_2", "no_version"])
 def test_a_catalog_of_an_earlier_version_is_rebuilt_at_start(
-    app: FieldLog, settings: Settings, restarted: list[FieldLog], recorded: bool
+    app: FieldLog, settings: Settings, restarted: list[FieldLog], version: int | None
 ) -> None:
     file_stories(app)
     worker = ProjectionWorker(app)
     worker.catch_up()
     head = worker.head()
-    as_left_by_the_previous_version(app, recorded)
+    as_left_by_the_previous_version(app, version)
 
     restarted.append(FieldLog(settings))
     upgraded = ProjectionWorker(restarted[0])
@@ -66,8 +71,8 @@ def test_a_catalog_of_an_earlier_version_is_rebuilt_at_start(
     assert positions["directory"] == head
     assert positions["recognition"] == head
     tables = {t.lower() for t in _tables(upgraded)}
-    assert "rm_timeline" not in tables
-    assert Catalog.schema_version == 2
+    assert not tables & {"rm_timeline", "rm_events"}
+    assert Catalog.schema_version == 3
 
     agree_with_the_log(restarted[0], make_reader(restarted[0], "projected"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -14,7 +15,9 @@ from projections.paging import (
     MAX_LIMIT,
     BadCursorError,
     TimelineKey,
+    decode_cursor,
     decode_key,
+    encode_cursor,
     keyed_page,
     page,
     plain_number,
@@ -33,6 +36,20 @@ class Paging:
             return page(items, self.limit, self.cursor)
         except BadCursorError as e:
             raise ProblemError(400, f"parameter `cursor`: {e}") from None
+
+    def sliced(self, fetch: Callable[[int, int], list[Any]]) -> dict[str, Any]:
+        """A list page read as `fetch(offset, limit + 1)`: the store reads only the page
+        (and one item more, which says whether there is a next page)."""
+        try:
+            start = decode_cursor(self.cursor)
+        except BadCursorError as e:
+            raise ProblemError(400, f"parameter `cursor`: {e}") from None
+        items = fetch(start, self.limit + 1)
+        more = len(items) > self.limit
+        return {
+            "items": items[: self.limit],
+            "next_cursor": encode_cursor(start + self.limit) if more else None,
+        }
 
     def after(self) -> TimelineKey | None:
         """Where a timeline page starts (ask for `limit + 1` events from there)."""

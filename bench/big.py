@@ -284,11 +284,14 @@ def sample_ids(url: str, kind: StoreKind, samples: int) -> dict[str, list[str]]:
     return {k: [rng.choice(v) for _ in range(samples)] if v else [] for k, v in found.items()}
 
 
-QUERY_TARGETS = {
+QUERY_TARGETS: dict[str, float | None] = {
     "crew timeline page (limit 100)": 5.0,
     "person timeline page (limit 100)": 5.0,
     "incident replay": 5.0,
     "recognition report for a year": 300.0,
+    # Not targets of the issue; measured because an office at this size lists them.
+    "crew's patrol list page (limit 100)": None,
+    "incident list page (limit 100)": None,
 }
 
 
@@ -318,6 +321,12 @@ def query_figures(ctx: Context, kind: StoreKind, url: str, head: int) -> None:
             f"/v1/reports/recognition?from={year}-01-01&to={year}-12-31"
         ]
         * max(5, n // 5),
+        "crew's patrol list page (limit 100)": [
+            f"/v1/patrols?crew_id={c}&limit=100" for c in ids["crews"]
+        ],
+        "incident list page (limit 100)": [
+            f"/v1/incidents?crew_id={c}&limit=100" for c in ids["crews"]
+        ],
     }
     server = fieldlog_serve(server_env(url), ctx.logdir, name=f"queries-{kind.name}")
     try:
@@ -339,6 +348,7 @@ def query_figures(ctx: Context, kind: StoreKind, url: str, head: int) -> None:
             p50, p99 = percentile(lat, 50), percentile(lat, 99)
             failures = sum(c for s, c in result.statuses.items() if s != 200)
             limit = QUERY_TARGETS[name]
+            targeted = limit is not None and (kind.name == "sqlite" or ctx.quick)
             ctx.report.add(
                 Figure(
                     "big",
@@ -346,9 +356,9 @@ def query_figures(ctx: Context, kind: StoreKind, url: str, head: int) -> None:
                     f"{name.replace('a year', str(year))} · p99 at {head:,} events",
                     p99,
                     "ms",
-                    target=f"p99 < {limit:g} ms" if kind.name == "sqlite" or ctx.quick else None,
-                    holds=(p99 is not None and p99 < limit and not failures)
-                    if kind.name == "sqlite" or ctx.quick
+                    target=f"p99 < {limit:g} ms" if targeted else None,
+                    holds=(p99 is not None and p99 < (limit or 0) and not failures)
+                    if targeted
                     else None,
                     detail=f"p50 {p50:.1f} ms, n={result.count}"
                     + (f" FAILED {failures}: {result.errors[:1]}" if failures else ""),

@@ -35,16 +35,29 @@ class Tx:
         return rows[0] if rows else None
 
 
+# SQLite's defaults, which every pooled connection goes back to after a bulk write.
+DEFAULT_PRAGMAS = {"cache_size": -2000, "wal_autocheckpoint": 1000}
+
+
 @contextmanager
-def immediate_transaction(datastore: SQLiteDatastore) -> Iterator[SQLiteCursor]:
+def immediate_transaction(
+    datastore: SQLiteDatastore, pragmas: dict[str, int] | None = None
+) -> Iterator[SQLiteCursor]:
     """A SQLite write transaction that takes the write lock up front (BEGIN IMMEDIATE):
-    a transaction that reads before it writes must never find its snapshot stale."""
+    a transaction that reads before it writes must never find its snapshot stale.
+    `pragmas` tune the connection for this transaction only."""
     with datastore.get_connection(commit=True) as conn:
         cursor = conn.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
+        for name, value in (pragmas or {}).items():
+            cursor.execute(f"PRAGMA {name} = {int(value)}")
         try:
-            yield cursor
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        finally:
+            for name in pragmas or {}:
+                cursor.execute(f"PRAGMA {name} = {DEFAULT_PRAGMAS[name]}")

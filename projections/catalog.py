@@ -14,7 +14,7 @@ import orjson
 
 from incidents.replay import incident_state
 from projections.base import FieldlogProjection, Published
-from projections.views import Tx, micros
+from projections.views import KEYS_ONLY, Tx, micros
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rm_streams ("
@@ -35,10 +35,10 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS rm_commendations_order ON rm_commendations (nominated_us)",
     "CREATE TABLE IF NOT EXISTS rm_crew_timeline ("
     "crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, position BIGINT NOT NULL, "
-    "PRIMARY KEY (crew_id, occurred_us, position))",
+    f"PRIMARY KEY (crew_id, occurred_us, position)){KEYS_ONLY}",
     "CREATE TABLE IF NOT EXISTS rm_person_timeline ("
     "person_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, position BIGINT NOT NULL, "
-    "PRIMARY KEY (person_id, occurred_us, position))",
+    f"PRIMARY KEY (person_id, occurred_us, position)){KEYS_ONLY}",
 )
 TABLES = (
     "rm_streams",
@@ -73,7 +73,8 @@ class Catalog(FieldlogProjection):
     schema = SCHEMA
     tables = TABLES
     # 2: each event's JSON once in rm_events, timelines hold keys;
-    # 3: no rm_events: a timeline reads its events from the log itself.
+    # 3: no event JSON in the view (no rm_events, patrols without their observations):
+    #    timelines and patrol lists read the events from the log itself.
     schema_version = 3
     retired = ("rm_timeline", "rm_events")
 
@@ -152,7 +153,6 @@ class Catalog(FieldlogProjection):
             "ended_at": None,
             "summary": None,
             "version": stored["version"],
-            "observations": [],
         }
         self._streams.append((body["patrol_id"], "patrol", body["crew_id"]))
         self._new_patrols[body["patrol_id"]] = micros(stored["occurred_at"])
@@ -164,9 +164,7 @@ class Catalog(FieldlogProjection):
         if body is None:
             return
         body["version"] = stored["version"]
-        if stored["type"] == "LineObservationRecorded":
-            body["observations"].append(stored)
-        else:
+        if stored["type"] == "PatrolEnded":
             body.update(
                 status="ended", ended_at=stored["occurred_at"], summary=stored.get("summary")
             )

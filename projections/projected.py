@@ -8,14 +8,13 @@ the projections to reach the log's head, so a writer reads its own writes.
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 import orjson
 
-from incidents.published import published_row
 from incidents.roles import Actor
 from projections.catalog import list_state
+from projections.log_table import LogTable
 from projections.paging import TimelineKey
 from projections.queries import IncidentFilters, LogReadModel
 from projections.recognition import report
@@ -24,6 +23,7 @@ from projections.views import MAX_US, MIN_US, Tx, View, micros
 from projections.window import Window
 
 CONSISTENCY_TIMEOUT = 2.0
+NO_LIMIT = 2**62
 
 
 class ProjectedReadModel(LogReadModel):
@@ -34,16 +34,7 @@ class ProjectedReadModel(LogReadModel):
         self.directory: View = by_name["directory"]
         self.catalog: View = by_name["catalog"]
         self.recognition_view: View = by_name["recognition"]
-
-    @cached_property
-    def _log_join(self) -> str:
-        """The log's own table, joined by position (views live in the same database)."""
-        recorder: Any = self.app.recorder
-        if self.app.settings.is_postgres:
-            schema = recorder.datastore.schema
-            table = f'"{schema}"."{recorder.events_table_name}"'
-            return f"JOIN {table} e ON e.notification_id = t.position"
-        return f"JOIN {recorder.events_table_name} e ON e.rowid = t.position"
+        self.log = LogTable(worker.app)
 
     def _current(self) -> None:
         self.worker.wait_for(self.head_position(), CONSISTENCY_TIMEOUT)
@@ -122,7 +113,12 @@ class ProjectedReadModel(LogReadModel):
     # --- lists ----------------------------------------------------------------------
 
     def patrols(
-        self, actor: Actor, crew_id: str | None, status: str | None
+        self,
+        actor: Actor,
+        crew_id: str | None,
+        status: str | None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         self._current()
         sql, params = "SELECT body FROM rm_patrols WHERE 1=1", []
@@ -134,11 +130,22 @@ class ProjectedReadModel(LogReadModel):
             if value is not None:
                 sql += f" AND {column} = %s"
                 params.append(value)
-        sql += " ORDER BY started_us DESC, patrol_id DESC"
-        rows = self.catalog.read(lambda tx: tx.all(sql, params))
-        return [orjson.loads(r["body"]) for r in rows]
+        sql += " ORDER BY started_us DESC, patrol_id DESC" + _slice(params, offset, limit)
+        return self.catalog.read(lambda tx: self._with_observations(tx, tx.all(sql, params)))
 
-    def incidents(self, actor: Actor, filters: IncidentFilters) -> list[dict[str, Any]]:
+    def _with_observations(self, tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The page's patrols, each with its observations read from the log."""
+        patrols = [orjson.loads(r["body"]) for r in rows]
+        streams = self.log.streams(tx, [p["patrol_id"] for p in patrols])
+        for patrol in patrols:
+            patrol["observations"] = [
+                e for e in streams[patrol["patrol_id"]] if e["type"] == "LineObservationRecorded"
+            ]
+        return patrols
+
+    def incidents(
+        self, actor: Actor, filters: IncidentFilters, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         self._current()
         sql = "SELECT state FROM rm_incidents WHERE opened_us >= %s AND opened_us < %s"
         window = filters.window
@@ -155,7 +162,7 @@ class ProjectedReadModel(LogReadModel):
             if value is not None:
                 sql += f" AND {column} = %s"
                 params.append(value)
-        sql += " ORDER BY opened_us DESC, incident_id DESC"
+        sql += " ORDER BY opened_us DESC, incident_id DESC" + _slice(params, offset, limit)
         rows = self.catalog.read(lambda tx: tx.all(sql, params))
         return [orjson.loads(r["state"]) for r in rows]
 
@@ -210,7 +217,7 @@ class ProjectedReadModel(LogReadModel):
         since, position = after if after is not None else (MIN_US, -1)
         sql = (
             "SELECT t.position, e.originator_id, e.originator_version, e.topic, e.state "
-            f"FROM {table} t {self._log_join} "
+            f"FROM {table} t {self.log.join('t')} "
             f"WHERE t.{column} = %s AND t.occurred_us >= %s AND t.occurred_us < %s "
             "AND (t.occurred_us > %s OR t.position > %s) ORDER BY t.occurred_us, t.position"
         )
@@ -218,39 +225,9 @@ class ProjectedReadModel(LogReadModel):
         if limit is not None:
             sql += " LIMIT %s"
             params.append(limit)
-        events = self.catalog.read(lambda tx: self._published(tx, tx.all(sql, params)))
+        events = self.catalog.read(lambda tx: self.log.presented(tx, tx.all(sql, params)))
         if actor.sees_personal_data():
             events = [self._with_personal_data(e, actor) for e in events]
-        return events
-
-    def _published(self, tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The log's rows as published; victim details of an erased incident read so."""
-        mapper = self.app.mapper
-        events = [
-            published_row(
-                r["position"],
-                r["originator_id"],
-                r["originator_version"],
-                r["topic"],
-                r["state"],
-                mapper,
-            )
-            for r in rows
-        ]
-        victims = {e["stream_id"] for e in events if e["type"] == "VictimDetailsRecorded"}
-        if victims:
-            marks = ", ".join(["%s"] * len(victims))
-            erased = {
-                r["incident_id"]
-                for r in tx.all(
-                    f"SELECT incident_id FROM rm_incidents WHERE erased = 1 "
-                    f"AND incident_id IN ({marks})",
-                    sorted(victims),
-                )
-            }
-            for e in events:
-                if e["stream_id"] in erased and e.get("personal_data") == "withheld":
-                    e["personal_data"] = "erased"
         return events
 
     def _with_personal_data(self, event: dict[str, Any], actor: Actor) -> dict[str, Any]:
@@ -269,6 +246,14 @@ class ProjectedReadModel(LogReadModel):
     def recognition(self, window: Window) -> dict[str, Any]:
         self._current()
         return self.recognition_view.read(lambda tx: report(tx, window))
+
+
+def _slice(params: list[Any], offset: int, limit: int | None) -> str:
+    """`offset`/`limit` in SQL, so a list page reads only its own rows."""
+    if limit is None and not offset:
+        return ""
+    params.extend((NO_LIMIT if limit is None else limit, offset))
+    return " LIMIT %s OFFSET %s"
 
 
 __all__ = ["ProjectedReadModel", "list_state"]

@@ -33,10 +33,17 @@ class ReadModel(Protocol):
     def crews(self, actor: Actor) -> list[dict[str, Any]]: ...
     def crew(self, crew_id: str) -> dict[str, Any] | None: ...
     def patrols(
-        self, actor: Actor, crew_id: str | None, status: str | None
+        self,
+        actor: Actor,
+        crew_id: str | None,
+        status: str | None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]: ...
     def patrol(self, patrol_id: UUID, actor: Actor) -> dict[str, Any] | None: ...
-    def incidents(self, actor: Actor, filters: IncidentFilters) -> list[dict[str, Any]]: ...
+    def incidents(
+        self, actor: Actor, filters: IncidentFilters, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]: ...
     def incident(self, incident_id: UUID, actor: Actor) -> dict[str, Any] | None: ...
     def incident_events(self, incident_id: UUID, actor: Actor) -> list[dict[str, Any]] | None: ...
     def incident_replay(
@@ -85,6 +92,10 @@ class IncidentFilters:
             and (self.kind is None or incident["kind"] == self.kind)
             and self.window.holds(datetime.fromisoformat(incident["opened_at"]))
         )
+
+
+def _sliced(items: list[Any], offset: int, limit: int | None) -> list[Any]:
+    return items[offset:] if limit is None else items[offset : offset + limit]
 
 
 def _instant(value: str) -> datetime:
@@ -183,14 +194,19 @@ class LogReadModel:
     # --- patrols --------------------------------------------------------------
 
     def patrols(
-        self, actor: Actor, crew_id: str | None, status: str | None
+        self,
+        actor: Actor,
+        crew_id: str | None,
+        status: str | None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         found = [
             self._patrol_view(events)
             for events in self._all_streams(actor).values()
             if events[0]["type"] == "PatrolStarted"
         ]
-        return sorted(
+        kept = sorted(
             (
                 p
                 for p in found
@@ -201,6 +217,7 @@ class LogReadModel:
             key=lambda p: (_instant(p["started_at"]), p["patrol_id"]),
             reverse=True,
         )
+        return _sliced(kept, offset, limit)
 
     def patrol(self, patrol_id: UUID, actor: Actor) -> dict[str, Any] | None:
         patrol = self.app.get_stream(patrol_id, Patrol)
@@ -227,7 +244,9 @@ class LogReadModel:
 
     # --- incidents ------------------------------------------------------------
 
-    def incidents(self, actor: Actor, filters: IncidentFilters) -> list[dict[str, Any]]:
+    def incidents(
+        self, actor: Actor, filters: IncidentFilters, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         states = [
             incident_state(events)
             for events in self._all_streams(actor).values()
@@ -236,9 +255,10 @@ class LogReadModel:
         for state in states:
             state.pop("victim", None)  # lists never carry personal data
         kept = [s for s in states if actor.owns(s["crew_id"]) and filters.keep(s)]
-        return sorted(
+        ordered = sorted(
             kept, key=lambda s: (_instant(s["opened_at"]), s["incident_id"]), reverse=True
         )
+        return _sliced(ordered, offset, limit)
 
     def _own_incident_events(self, incident_id: UUID, actor: Actor) -> list[dict[str, Any]] | None:
         """One read of the stream: its opening says whose it is (no crew ever changes)."""

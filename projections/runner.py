@@ -20,11 +20,11 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from incidents.application import FieldLog
-from incidents.published import published_event
 from incidents.store import schema_lock
-from projections.base import FieldlogProjection, StaleTrackingError
+from projections.base import FieldlogProjection, Published, StaleTrackingError
 from projections.catalog import Catalog
 from projections.directory import Directory
+from projections.log_table import LogTable
 from projections.recognition import Recognition
 from projections.views import Tx, make_view
 
@@ -102,6 +102,7 @@ class ProjectionWorker:
         self._thread: threading.Thread | None = None
         self._listener: threading.Thread | None = None
         self.seen_applied = 0  # every view was at or past this position when last read
+        self.log = LogTable(app)
 
     # --- positions --------------------------------------------------------------
 
@@ -126,11 +127,9 @@ class ProjectionWorker:
             start = min(positions.values()) + 1
             if until is not None and start > until:
                 break
-            batch = self.app.recorder.select_notifications(start, BATCH)
-            if not batch:
+            events = self._read(start)
+            if not events:
                 break
-            mapper = self.app.mapper
-            events = [(published_event(n, mapper), n.id) for n in batch]
             try:
                 if not self._apply_together(events, positions):
                     for projection in self.projections:
@@ -138,12 +137,19 @@ class ProjectionWorker:
             except StaleTrackingError as e:
                 log.info("positions moved under this worker (%s); re-reading them", e)
                 continue
-            processed += len(batch)
+            processed += len(events)
             if on_batch:
-                on_batch(len(batch))
+                on_batch(len(events))
             with self.progress:
                 self.progress.notify_all()
         return processed
+
+    def _read(self, start: int) -> list[tuple[Published, int]]:
+        """The next run of the log, published (one read for every view)."""
+        events: list[tuple[Published, int]] = self.projections[0].view.read(
+            lambda tx: self.log.after(tx, start, BATCH)
+        )
+        return events
 
     def _apply_together(self, events: list[tuple[Any, int]], positions: dict[str, int]) -> bool:
         """Every view's run in one transaction (the views share one store): one commit,

@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from incidents.application import FieldLog
 from incidents.config import Settings
-from projections import runner
+from projections import log_table, runner
 from projections.catalog import Catalog
 from projections.queries import IncidentFilters
 from projections.recognition import Recognition
@@ -265,17 +265,17 @@ def test_a_rebuild_while_the_server_worker_is_mid_batch_loses_nothing(
     d = Drowning()
     given(app, *d.rescue(), d.thanks())  # the server worker's next pass
     operator = ProjectionWorker(restarted())
-    read = runner.published_event
+    read = log_table.published_row
     reads: list[int] = []
 
-    def published_event(notification: Any, mapper: Any) -> Any:
-        reads.append(notification.id)
-        if len(reads) == 3:  # two events of the pass applied, the rest to come
+    def published_row(position: int, *columns: Any) -> Any:
+        reads.append(position)
+        if len(reads) == 3:  # two events of the pass read, the rest to come
             for projection in operator.projections:  # the rebuild's first step
                 projection.view.reset(runner.tracking_name(projection))
-        return read(notification, mapper)
+        return read(position, *columns)
 
-    monkeypatch.setattr(runner, "published_event", published_event)
+    monkeypatch.setattr(log_table, "published_row", published_row)
     server.catch_up()
     monkeypatch.undo()
     operator.catch_up()  # the rebuild's replay

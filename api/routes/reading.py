@@ -29,7 +29,7 @@ def list_patrols(
     status: Annotated[Literal["open", "ended"] | None, Query()] = None,
 ) -> Any:
     """Patrols with their observations, newest first (a crew sees its own)."""
-    return paging.apply(reads.patrols(actor, crew_id, status))
+    return paging.sliced(lambda offset, limit: reads.patrols(actor, crew_id, status, offset, limit))
 
 
 @router.get("/v1/patrols/{patrol_id}")
@@ -53,7 +53,7 @@ def list_incidents(
 ) -> Any:
     """Incidents, newest `opened_at` first; `from`/`to` filter on `opened_at`."""
     filters = IncidentFilters(status=status, crew_id=crew_id, kind=kind, window=window)
-    return paging.apply(reads.incidents(actor, filters))
+    return paging.sliced(lambda offset, limit: reads.incidents(actor, filters, offset, limit))
 
 
 def _incident_or_404(found: Any, incident_id: str) -> Any:

@@ -1,20 +1,22 @@
 """Drives the projections: catch up from each one's tracked position, then follow the log.
 
 The library's `ProjectionRunner` needs `subscribe()`, which its SQLite recorder lacks,
-so this one small loop over `select_notifications` serves both stores: it is woken in
-process after each save, by LISTEN/NOTIFY on PostgreSQL, and polls as the fallback.
-Each run of up to 500 events is applied to a view together with its last tracking
-position in one transaction that first checks the view is still where this worker read
-it; a position another worker already applied is refused by the tracking table, so
-several workers on one database never double-count.
+so this one small loop over the log's table serves both stores: it is woken in process
+after each save, by LISTEN/NOTIFY on PostgreSQL, and polls as the fallback. Each run of
+up to `BATCH` events is read once, published once (`incidents.published`) and applied
+to every view with their tracking positions in one transaction that first checks each
+view is still where this worker read it; a position another worker already applied is
+refused by the tracking table, so several workers on one database never double-count.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -30,7 +32,13 @@ from projections.views import Tx, make_view
 
 log = logging.getLogger("fieldlog.projections")
 PROJECTIONS: tuple[type[FieldlogProjection], ...] = (Directory, Catalog, Recognition)
-BATCH = 2000  # events per view transaction at most (each commit is a disk flush)
+# Events per view transaction at most. Each run rewrites every B-tree page it touches (a
+# timeline's last page per crew and per person, pages of random keys), so fewer, bigger
+# runs write far fewer pages: 1,000,000 events caught up here in 29.5 s at 2,000 per run,
+# 23.7 s at 10,000. The price, only while a worker is far behind: on SQLite a run holds
+# the single writer for ~0.2 s. Following the log, a run is what was filed meanwhile.
+BATCH = 10_000
+REBUILD_BATCH = 20_000  # nobody reads a view that is being rebuilt
 POLL_SECONDS = 0.5
 GATHER_SECONDS = 0.005
 
@@ -118,22 +126,27 @@ class ProjectionWorker:
     # --- work -------------------------------------------------------------------
 
     def catch_up(
-        self, until: int | None = None, on_batch: Callable[[int], None] | None = None
+        self,
+        until: int | None = None,
+        on_batch: Callable[[int], None] | None = None,
+        batch: int | None = None,
     ) -> int:
-        """Apply every event after each projection's position; returns how many were read."""
-        processed = 0
+        """Apply every event after each projection's position, in runs of up to `batch`
+        (default `BATCH`); returns how many were read."""
+        processed, batch = 0, batch or BATCH
         while not self.stopping.is_set():
             positions = self.positions()
             start = min(positions.values()) + 1
             if until is not None and start > until:
                 break
-            events = self._read(start)
-            if not events:
-                break
             try:
-                if not self._apply_together(events, positions):
-                    for projection in self.projections:
-                        self._apply(projection, events, positions)
+                with collector_paused():
+                    events = self._read(start, batch)
+                    if not events:
+                        break
+                    if not self._apply_together(events, positions):
+                        for projection in self.projections:
+                            self._apply(projection, events, positions)
             except StaleTrackingError as e:
                 log.info("positions moved under this worker (%s); re-reading them", e)
                 continue
@@ -144,10 +157,10 @@ class ProjectionWorker:
                 self.progress.notify_all()
         return processed
 
-    def _read(self, start: int) -> list[tuple[Published, int]]:
+    def _read(self, start: int, batch: int) -> list[tuple[Published, int]]:
         """The next run of the log, published (one read for every view)."""
         events: list[tuple[Published, int]] = self.projections[0].view.read(
-            lambda tx: self.log.after(tx, start, BATCH)
+            lambda tx: self.log.after(tx, start, batch)
         )
         return events
 
@@ -217,7 +230,7 @@ class ProjectionWorker:
         self.seen_applied = 0
         for projection in self.projections:
             projection.view.reset(tracking_name(projection))
-        return self.catch_up(on_batch=on_batch)
+        return self.catch_up(on_batch=on_batch, batch=REBUILD_BATCH)
 
     # --- following the log --------------------------------------------------------
 
@@ -301,6 +314,37 @@ class ProjectionWorker:
             with self.progress:
                 self.progress.wait(min(pause, remaining))
             pause = min(pause * 2, 0.05)
+
+
+class _CollectorPause:
+    """No cyclic garbage collection while a run is read and applied. A run allocates tens
+    of thousands of short-lived dicts, all freed by reference counting at its end; the
+    collector scanning them meanwhile cost a quarter of a rebuild (30.4 s -> 23 s for
+    1,000,000 events). The switch is process-wide, so pauses are counted: the last one
+    to end turns collection back on (unless it was off before the first began)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+        self.restore = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.count == 0:
+                self.restore = gc.isenabled()
+                gc.disable()
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.count -= 1
+                if self.count == 0 and self.restore:
+                    gc.enable()
+
+
+collector_paused = _CollectorPause()
 
 
 def _after(events: list[tuple[Any, int]], position: int) -> list[tuple[Any, int]]:

@@ -30,6 +30,12 @@ class Tx:
         self.execute(sql, params)
         return [dict(r) for r in self.cursor.fetchall()]
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows as the driver gives them, read by column name (no copy into dicts: a
+        projection reads its log this way, thousands of rows a run)."""
+        self.execute(sql, params)
+        return list(self.cursor.fetchall())
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(sql, params)
         return rows[0] if rows else None

@@ -33,7 +33,7 @@ class LogTable:
     def after(self, tx: Tx, start: int, limit: int) -> list[tuple[Published, int]]:
         """Up to `limit` events from position `start` on, published, with their positions
         (what `select_notifications` reads, without building a UUID per row)."""
-        rows = tx.all(
+        rows = tx.rows(
             f"SELECT e.{self.position} AS position, {COLUMNS} FROM {self.table} e "
             f"WHERE e.{self.position} >= %s ORDER BY e.{self.position} LIMIT %s",
             (start, limit),
@@ -64,7 +64,7 @@ class LogTable:
         uuid = UUID(stream_id)
         return uuid if self.app.settings.is_postgres else uuid.hex
 
-    def _published(self, rows: list[dict[str, Any]]) -> list[Published]:
+    def _published(self, rows: list[Any]) -> list[Published]:
         mapper = self.app.mapper
         return [
             published_row(

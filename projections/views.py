@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -30,7 +30,8 @@ def micros(instant: datetime | str) -> int:
     """An instant as whole microseconds since the epoch (portable, sortable)."""
     if isinstance(instant, str):
         instant = datetime.fromisoformat(instant)
-    return (instant - EPOCH) // timedelta(microseconds=1)
+    since = instant - EPOCH  # by parts: twice as fast as `// timedelta(microseconds=1)`
+    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
 
 
 class View(Protocol):

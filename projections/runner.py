@@ -40,7 +40,10 @@ PROJECTIONS: tuple[type[FieldlogProjection], ...] = (Directory, Catalog, Recogni
 BATCH = 10_000
 REBUILD_BATCH = 20_000  # nobody reads a view that is being rebuilt
 POLL_SECONDS = 0.5
-GATHER_SECONDS = 0.005
+# After a save wakes it, the worker lets the events of concurrent requests gather for
+# this long: one pass (one write transaction, one disk flush) for them all, not one each
+# on SQLite's single writer. A reader waiting for its own write cuts the wait short.
+GATHER_SECONDS = 0.025
 
 
 def tracking_name(projection: FieldlogProjection) -> str:
@@ -105,6 +108,7 @@ class ProjectionWorker:
         self.app = app
         self.projections = list(projections or build_projections(app))
         self.wake = threading.Event()
+        self.urgent = threading.Event()  # a reader waits: no gathering
         self.progress = threading.Condition()
         self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -118,7 +122,10 @@ class ProjectionWorker:
         return projection.view.max_tracking_id(tracking_name(projection)) or 0
 
     def positions(self) -> dict[str, int]:
-        return {p.name: self.position(p) for p in self.projections}
+        """Every view's position in one read (the views share one store)."""
+        names = {tracking_name(p): p.name for p in self.projections}
+        found = self.projections[0].view.tracked_many(list(names))
+        return {names[n]: position for n, position in found.items()}
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -253,6 +260,7 @@ class ProjectionWorker:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.urgent.set()
         self.wake.set()
         if self.wake.set in self.app.on_saved:
             self.app.on_saved.remove(self.wake.set)
@@ -268,10 +276,9 @@ class ProjectionWorker:
                 log.exception("projection pass failed; retrying")
                 time.sleep(POLL_SECONDS)
             if self.wake.wait(POLL_SECONDS):
-                # Let the events of concurrent requests gather: one pass (one write
-                # transaction) for them all, not one each on SQLite's single writer.
-                self.stopping.wait(GATHER_SECONDS)
+                self.urgent.wait(GATHER_SECONDS)
             self.wake.clear()
+            self.urgent.clear()
 
     def _listen(self) -> None:
         """Wake on PostgreSQL NOTIFY from the event table (other processes' writes)."""
@@ -310,6 +317,7 @@ class ProjectionWorker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
+            self.urgent.set()
             self.wake.set()
             with self.progress:
                 self.progress.wait(min(pause, remaining))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
@@ -28,7 +28,7 @@ from incidents.errors import (
     InvalidEventError,
     NotFoundError,
 )
-from incidents.facts import AnyFact
+from incidents.facts import AnyFact, Fact, Opening
 from incidents.filing import Filing
 from incidents.incident import Incident
 from incidents.keys import master_key
@@ -44,6 +44,14 @@ from incidents.transcoding import OrjsonTranscoder
 S = TypeVar("S", bound=Stream)
 
 MAX_RACE_RETRIES = 8
+
+
+def mutated(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its per-event `isinstance` check against
+    a runtime Protocol, which cost ~5% of filing one event (every fact here can mutate)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 class FieldLog(Application[UUID]):
@@ -79,6 +87,25 @@ class FieldLog(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's `save`, collecting our streams and facts by their own classes:
+        its collection tests each object against two runtime Protocols, which cost ~9%
+        of filing a queue of 500 events. Anything else goes the library's way."""
+        if not all(isinstance(obj, (Stream, Fact, Opening)) for obj in objs):
+            return super().save(*objs, **kwargs)
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, Stream):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.events.append(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         """Wake in-process followers (the projection worker) after every save."""
@@ -235,7 +262,7 @@ class FieldLog(Application[UUID]):
 
     def find_stream(self, stream_id: UUID) -> Stream | None:
         try:
-            stream: object = self.repository.get(stream_id)
+            stream: object = self.repository.get(stream_id, projector_func=mutated)
         except AggregateNotFoundError:
             return None
         assert isinstance(stream, Stream)

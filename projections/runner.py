@@ -141,8 +141,11 @@ class ProjectionWorker:
         """Apply every event after each projection's position, in runs of up to `batch`
         (default `BATCH`); returns how many were read."""
         processed, batch = 0, batch or BATCH
+        positions: dict[str, int] | None = None
         while not self.stopping.is_set():
-            positions = self.positions()
+            # Read once; then kept up to date by the runs this worker applies (each run
+            # checks the views are still there, so another writer is always noticed).
+            positions = positions or self.positions()
             start = min(positions.values()) + 1
             if until is not None and start > until:
                 break
@@ -156,6 +159,7 @@ class ProjectionWorker:
                             self._apply(projection, events, positions)
             except StaleTrackingError as e:
                 log.info("positions moved under this worker (%s); re-reading them", e)
+                positions = None
                 continue
             processed += len(events)
             if on_batch:
@@ -181,10 +185,15 @@ class ProjectionWorker:
             return False
 
         def work(tx: Tx) -> None:
-            for projection, run in runs.items():
-                projection.apply_within(
-                    tx, run, tracking_name(projection), positions[projection.name]
-                )
+            names = [tracking_name(p) for p in runs]
+            current = next(iter(runs)).view.tracked_in(tx, names)
+            for projection, name in zip(runs, names, strict=True):
+                if current[name] != positions[projection.name]:
+                    raise StaleTrackingError(
+                        f"{projection.name} is at {current[name]}, not {positions[projection.name]}"
+                    )
+            for projection, run in runs.items():  # every position checked in one read above
+                projection.apply_within(tx, run, tracking_name(projection), None)
 
         trackings = [Tracking(tracking_name(p), run[-1][1]) for p, run in runs.items()]
         try:

@@ -44,18 +44,17 @@ class View(Protocol):
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def reset(self, application_name: str) -> None: ...
     def tracked(self, tx: Tx, application_name: str) -> int: ...
+    def tracked_in(self, tx: Tx, names: Sequence[str]) -> dict[str, int]: ...
     def tracked_many(self, names: Sequence[str]) -> dict[str, int]: ...
 
 
-def _tracked_many(view: View, table: str, names: Sequence[str]) -> dict[str, int]:
+def _tracked_in(tx: Tx, table: str, names: Sequence[str]) -> dict[str, int]:
     """Several views' positions in one read (0 for a view that applied nothing yet)."""
     marks = ", ".join(["%s"] * len(names))
-    rows = view.read(
-        lambda tx: tx.all(
-            f"SELECT application_name, notification_id FROM {table} "
-            f"WHERE application_name IN ({marks})",
-            names,
-        )
+    rows = tx.all(
+        f"SELECT application_name, notification_id FROM {table} "
+        f"WHERE application_name IN ({marks})",
+        names,
     )
     found = {r["application_name"]: int(r["notification_id"]) for r in rows}
     return {name: found.get(name, 0) for name in names}
@@ -108,8 +107,11 @@ class SQLiteView(SQLiteTrackingRecorder):
     def tracked(self, tx: Tx, application_name: str) -> int:
         return _tracked(tx, "tracking", application_name)
 
+    def tracked_in(self, tx: Tx, names: Sequence[str]) -> dict[str, int]:
+        return _tracked_in(tx, "tracking", names)
+
     def tracked_many(self, names: Sequence[str]) -> dict[str, int]:
-        return _tracked_many(self, "tracking", names)
+        return self.read(lambda tx: self.tracked_in(tx, names))
 
     def reset(self, application_name: str) -> None:
         """Drop the view's tables and create them anew (so a rebuild also brings a view
@@ -145,8 +147,11 @@ class PostgresView(PostgresTrackingRecorder):
     def tracked(self, tx: Tx, application_name: str) -> int:
         return _tracked(tx, "fieldlog_tracking", application_name)
 
+    def tracked_in(self, tx: Tx, names: Sequence[str]) -> dict[str, int]:
+        return _tracked_in(tx, "fieldlog_tracking", names)
+
     def tracked_many(self, names: Sequence[str]) -> dict[str, int]:
-        return _tracked_many(self, "fieldlog_tracking", names)
+        return self.read(lambda tx: self.tracked_in(tx, names))
 
     def reset(self, application_name: str) -> None:
         with self.datastore.transaction(commit=True) as curs:

@@ -25,7 +25,9 @@ class Tx:
         self.cursor.execute(self._sql(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
+        if len(rows) == 1:  # psycopg's executemany pipelines: a round trip more for one row
+            self.execute(sql, rows[0])
+        elif rows:
             self.cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

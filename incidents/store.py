@@ -139,23 +139,36 @@ class TransactionSteps(ABC):
         for incident_id in incident_ids:
             tx.execute(f"DELETE FROM {KEY_TABLE} WHERE incident_id = %s", (str(incident_id),))
 
-    @staticmethod
-    def _link(tx: Tx, positions: Sequence[int], events: Sequence[StoredEvent]) -> None:
-        """Chain the new events to the newest link before them, under the write lock."""
-        last = tx.one(
-            f"SELECT position, hash FROM {INTEGRITY_TABLE} WHERE position < %s "
-            "ORDER BY position DESC LIMIT 1",
-            (positions[0],),
-        )
-        previous = (last["position"], bytes.fromhex(last["hash"])) if last else (0, GENESIS)
+    # The newest link this process committed. When the new events come right after it,
+    # it is the link to chain to (positions are only ever taken in order, under the write
+    # lock, and a committed link never changes): no read. Set only after a commit.
+    _last_link: tuple[int, bytes] | None = None
+
+    def _link(
+        self, tx: Tx, positions: Sequence[int], events: Sequence[StoredEvent]
+    ) -> tuple[int, bytes]:
+        """Chain the new events to the newest link before them, under the write lock;
+        returns the new newest link (to remember once the transaction commits)."""
+        known = self._last_link
+        if known is not None and known[0] == positions[0] - 1:
+            previous = known
+        else:
+            last = tx.one(
+                f"SELECT position, hash FROM {INTEGRITY_TABLE} WHERE position < %s "
+                "ORDER BY position DESC LIMIT 1",
+                (positions[0],),
+            )
+            previous = (last["position"], bytes.fromhex(last["hash"])) if last else (0, GENESIS)
         rows = [
             (p, UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)
             for p, e in zip(positions, events, strict=True)
         ]
+        links = chain(previous, rows)
         tx.executemany(
             f"INSERT INTO {INTEGRITY_TABLE} VALUES (%s, %s, %s)",
-            [(link.position, link.previous_position, link.hash) for link in chain(previous, rows)],
+            [(link.position, link.previous_position, link.hash) for link in links],
         )
+        return links[-1].position, bytes.fromhex(links[-1].hash)
 
     def find_client_event(self, event_id: str) -> ClientEvent | None:
         return self.find_client_events([event_id]).get(event_id)
@@ -268,14 +281,21 @@ class SQLiteFieldlogRecorder(TransactionSteps, SQLiteApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         # The transaction reads (the last link, an incident key) before it writes.
+        linked: list[tuple[int, bytes]] = []
         with immediate_transaction(self.datastore) as cursor:
-            positions = self._insert_events(cursor, stored_events, **kwargs)
+            positions = self._insert_events(cursor, stored_events, linked=linked, **kwargs)
+        if linked:
+            self._last_link = linked[-1]  # committed
         if kwargs.get("erase_keys"):
             self.query("PRAGMA wal_checkpoint(TRUNCATE)")
         return positions
 
     def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        linked: list[tuple[int, bytes]] | None = None,
+        **kwargs: Any,
     ) -> Sequence[int] | None:
         import sqlite3
 
@@ -291,7 +311,9 @@ class SQLiteFieldlogRecorder(TransactionSteps, SQLiteApplicationRecorder):
                 tx.execute("PRAGMA secure_delete = ON")
                 self._erase_keys(tx, kwargs["erase_keys"])
             if positions:
-                self._link(tx, positions, sealed)
+                link = self._link(tx, positions, sealed)
+                if linked is not None:
+                    linked.append(link)
         except sqlite3.IntegrityError as e:
             raise IntegrityError(e) from e
         return positions
@@ -387,7 +409,8 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
             positions = [row["notification_id"] for row in curs.fetchall()]
             if kwargs.get("erase_keys"):
                 self._erase_keys(tx, kwargs["erase_keys"])
-            self._link(tx, positions, sealed)
+            linked = self._link(tx, positions, sealed)
+        self._last_link = linked  # committed
         return positions
 
     def incident_key(self, incident_id: UUID) -> bytes | None:

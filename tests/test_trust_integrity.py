@@ -591,19 +591,49 @@ def test_a_rewritten_and_rehashed_log_verifies_alone_but_not_against_the_checkpo
 
 
 def test_a_log_rebuilt_short_of_the_checkpoint_breaks_where_it_ends(
-    app: FieldLog, demo: Tamper
+    app: FieldLog, demo: Tamper, settings: Settings
 ) -> None:
+    """Filed by a process started after the truncation (it remembers no link), the new
+    event is linked to the truncated head: alone, the chain verifies; the checkpoint
+    shows the truncation."""
     checkpoint = sign_checkpoint(app.store, app.master_key)
 
     demo.truncate_events(30)
     demo.truncate_links(30)
-    app.submit(new_event("ObservationRecorded", DROWNING_ID, description="新的尾巴"), OFFICE)
+    restarted = FieldLog(settings)
+    try:
+        event = new_event("ObservationRecorded", DROWNING_ID, description="新的尾巴")
+        assert restarted.submit(event, OFFICE).result == "stored"
+    finally:
+        restarted.close()
 
-    # the new event is linked to the truncated head: alone, the chain verifies
     assert verify_log(app.store).ok
     at, reason = broken_at(app, checkpoint)
     assert at <= DEMO_HEAD
     assert "checkpoint" in reason
+
+
+def test_a_log_truncated_under_a_running_writer_breaks_even_without_a_checkpoint(
+    app: FieldLog, demo: Tamper
+) -> None:
+    """The writer that filed the demo remembers its newest link. Where the store hands
+    out the next position after it regardless (PostgreSQL's sequence), the new event is
+    chained to that link, which is gone: the chain itself shows the truncation. Where
+    the store reuses the positions (SQLite), the event follows the truncated head."""
+    demo.truncate_events(30)
+    demo.truncate_links(30)
+    stored = app.submit(
+        new_event("ObservationRecorded", DROWNING_ID, description="新的尾巴"), OFFICE
+    )
+
+    verdict = verify_log(app.store)
+    if stored.position == DEMO_HEAD + 1:
+        assert not verdict.ok
+        assert verdict.failure is not None
+        assert verdict.failure.position == stored.position
+    else:
+        assert stored.position == 31
+        assert verdict.ok, verdict.failure
 
 
 # --- GET /v1/integrity -------------------------------------------------------------------
@@ -713,3 +743,48 @@ def test_cli_verify_refuses_a_tampered_checkpoint_file(cli_store: str, tmp_path:
 
     assert result.exit_code == 1
     assert "checkpoint refused" in result.output
+
+
+# --- the newest link a process remembers -------------------------------------------------
+
+
+def test_events_filed_alternately_by_two_processes_chain_to_each_others_links(
+    app: FieldLog, demo: Tamper, settings: Settings
+) -> None:
+    """A process remembers the link it committed last and chains to it without a read
+    only when its new event comes right after it; another process's event in between
+    must be chained to instead."""
+    other = FieldLog(settings)
+    try:
+        for writer in (app, other, app, app, other, app):
+            event = new_event("ObservationRecorded", DROWNING_ID, description="补记")
+            assert writer.submit(event, OFFICE).result == "stored"
+    finally:
+        other.close()
+    verdict = verify_log(app.store)
+    assert verdict.ok, verdict.failure
+    assert verdict.head_position == DEMO_HEAD + 6
+
+
+def test_a_save_rolled_back_after_its_link_leaves_no_link_remembered(
+    app: FieldLog, demo: Tamper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a save whose transaction fails after it chained its events, when the next
+    event is filed, then it chains to the last committed link, not the rolled-back one."""
+    recorder = type(app.store)
+    linked = recorder._link
+
+    def link_then_fail(self: Any, *args: Any) -> Any:
+        linked(self, *args)
+        raise RuntimeError("the disk went away before the commit")
+
+    monkeypatch.setattr(recorder, "_link", link_then_fail)
+    with pytest.raises(RuntimeError):
+        app.submit(new_event("ObservationRecorded", DROWNING_ID, description="丢失"), OFFICE)
+    monkeypatch.undo()
+
+    stored = app.submit(new_event("ObservationRecorded", DROWNING_ID, description="补记"), OFFICE)
+    assert stored.result == "stored"
+    verdict = verify_log(app.store)
+    assert verdict.ok, verdict.failure
+    assert verdict.head_position == stored.position

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,6 +25,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import InternalError
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -49,7 +51,16 @@ def bare_env(db_url: str) -> dict[str, str]:
 
 
 def open_bare(db_url: str) -> BareLog:
-    return BareLog(env=bare_env(db_url))
+    """With `--workers 2` both workers create the library's tables and functions at once,
+    which PostgreSQL can refuse ("tuple concurrently updated"): try again."""
+    for attempt in range(10):
+        try:
+            return BareLog(env=bare_env(db_url))
+        except InternalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def create_app() -> FastAPI:

@@ -2,8 +2,9 @@
 own): `python -m bench.child TASK --db URL --seconds S` prints one JSON line.
 
 Tasks:
-- `decode`: the ceiling: `select_notifications` in pages of 500 and
-  `app.mapper.to_domain_event` on each, nothing else.
+- `decode`: the ceiling: `select_notifications` in pages of 2,000 and
+  `app.mapper.to_domain_event` on each, nothing else (the page size is fixed here, not
+  the product's run size, so a change to the product never moves its ceiling).
 - `catchup`: the product's `ProjectionWorker.catch_up()` from empty views.
 - `rebuild`: the product's `ProjectionWorker.rebuild()` (empties the views, then
   catches up).
@@ -25,18 +26,20 @@ import orjson
 from bench.machine import peak_rss_mb
 from bench.stores import settings_for
 from incidents.application import FieldLog
-from projections.runner import BATCH, ProjectionWorker, tracking_name
+from projections.runner import ProjectionWorker, tracking_name
+
+CEILING_PAGE = 2000
 
 
 def decode(app: FieldLog, seconds: float) -> dict[str, Any]:
     began = time.perf_counter()
     start, count = 1, 0
     while time.perf_counter() - began < seconds:
-        batch = app.recorder.select_notifications(start, BATCH)
+        batch = app.recorder.select_notifications(start, CEILING_PAGE)
         for notification in batch:
             app.mapper.to_domain_event(notification)
         count += len(batch)
-        if len(batch) < BATCH:
+        if len(batch) < CEILING_PAGE:
             break
         start = batch[-1].id + 1
     return {"events": count, "seconds": time.perf_counter() - began}

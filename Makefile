@@ -31,7 +31,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# The benchmark suite (bench/README.md): ~15 minutes; `make bench BENCH_ARGS=--quick` for
+# The benchmark suite (bench/README.md): ~10 minutes; `make bench BENCH_ARGS=--quick` for
 # the smoke run. PostgreSQL is measured when FIELDLOG_BENCH_POSTGRES names a database
 # the benchmarks may empty.
 BENCH_STAMP := $(VENV)/.bench-installed

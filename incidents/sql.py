@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from threading import Lock, RLock
@@ -10,9 +9,6 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
-
-VALUES = re.compile(r"\bVALUES (\([^()]*\))", re.IGNORECASE)
-ROWS_PER_INSERT = 1000
 
 
 class Tx:
@@ -31,19 +27,8 @@ class Tx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if len(rows) == 1:  # psycopg's executemany pipelines: a round trip more for one row
             self.execute(sql, rows[0])
-            return
-        values = None if self.qmark else VALUES.search(sql)
-        if values is None:
-            if rows:
-                self.cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
-            return
-        # PostgreSQL: one multi-row INSERT per chunk, not one statement per row (psycopg
-        # sends each of executemany's rows as a statement of its own).
-        head, group, tail = sql[: values.start(1)], values.group(1), sql[values.end(1) :]
-        for start in range(0, len(rows), ROWS_PER_INSERT):
-            chunk = rows[start : start + ROWS_PER_INSERT]
-            statement = head + ", ".join([group] * len(chunk)) + tail
-            self.cursor.execute(statement.encode(), [v for row in chunk for v in row])
+        elif rows:
+            self.cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.execute(sql, params)

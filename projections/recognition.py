@@ -63,16 +63,56 @@ ENVELOPE = frozenset(
 )
 
 
+INSERTS = {
+    "rc_incidents": "INSERT INTO rc_incidents VALUES (%s, %s) ON CONFLICT DO NOTHING",
+    "rc_entries": "INSERT INTO rc_entries VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+    "rc_participants": "INSERT INTO rc_participants VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+    "rc_acts": "INSERT INTO rc_acts VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+    "rc_act_people": "INSERT INTO rc_act_people VALUES (%s, %s) ON CONFLICT DO NOTHING",
+    "rc_thanks": "INSERT INTO rc_thanks VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+    "rc_commendations": "INSERT INTO rc_commendations VALUES (%s, %s, %s, %s, NULL) "
+    "ON CONFLICT DO NOTHING",
+    "rc_nominees": "INSERT INTO rc_nominees VALUES (%s, %s) ON CONFLICT DO NOTHING",
+}
+
+
 class Recognition(FieldlogProjection):
+    """A run's new rows are held and written table by table at its end (one statement
+    per table, not several round trips per fact on PostgreSQL); a handler that reads or
+    changes rows writes what is held first."""
+
     name = "recognition"
     schema = SCHEMA
     tables = TABLES
 
+    def __init__(self, view: Any) -> None:
+        super().__init__(view)
+        self.begin_run()
+
+    def begin_run(self) -> None:
+        self._held: dict[str, list[tuple[Any, ...]]] = {table: [] for table in INSERTS}
+        self._owners: dict[str, str] = {}  # incident -> crew, as far as this run knows
+
+    def end_run(self, tx: Tx) -> None:
+        self._write_held(tx)
+        self.begin_run()
+
+    def _write_held(self, tx: Tx) -> None:
+        for table, rows in self._held.items():
+            tx.executemany(INSERTS[table], rows)
+            rows.clear()
+
+    def _owner(self, tx: Tx, incident_id: str) -> str:
+        if incident_id not in self._owners:
+            row = tx.one("SELECT crew_id FROM rc_incidents WHERE incident_id = %s", (incident_id,))
+            self._owners[incident_id] = row["crew_id"] if row else ""
+        return self._owners[incident_id]
+
     def on_IncidentOpened(self, tx: Tx, event: Published, _: int) -> None:
-        tx.execute(
-            "INSERT INTO rc_incidents VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (event["stream_id"], event["crew_id"]),
-        )
+        incident_id, crew_id = event["stream_id"], event["crew_id"]
+        if self._owners.get(incident_id, "") == "":
+            self._owners[incident_id] = crew_id
+        self._held["rc_incidents"].append((incident_id, crew_id))
 
     def _counted(self, tx: Tx, event: Published, _: int) -> None:
         content = {
@@ -81,9 +121,8 @@ class Recognition(FieldlogProjection):
             **{k: v for k, v in event.items() if k not in ENVELOPE},
         }
         incident_id = event["stream_id"]
-        tx.execute(
-            "INSERT INTO rc_entries VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            (event["event_id"], incident_id, orjson.dumps(content).decode()),
+        self._held["rc_entries"].append(
+            (event["event_id"], incident_id, orjson.dumps(content).decode())
         )
         self._write_facts(tx, event["event_id"], incident_id, content)
 
@@ -93,6 +132,7 @@ class Recognition(FieldlogProjection):
     on_ThanksReceived = _counted
 
     def on_EntryCorrected(self, tx: Tx, event: Published, _: int) -> None:
+        self._write_held(tx)  # the corrected entry and its facts may be held
         corrected = event["corrects_event_id"]
         row = tx.one(
             "SELECT incident_id, content FROM rc_entries WHERE event_id = %s", (corrected,)
@@ -108,50 +148,36 @@ class Recognition(FieldlogProjection):
             tx.execute(f"DELETE FROM {table} WHERE event_id = %s", (corrected,))
         self._write_facts(tx, corrected, row["incident_id"], content)
 
-    @staticmethod
-    def _write_facts(tx: Tx, event_id: str, incident_id: str, content: dict[str, Any]) -> None:
-        owner = tx.one("SELECT crew_id FROM rc_incidents WHERE incident_id = %s", (incident_id,))
-        crew_id = owner["crew_id"] if owner else ""
+    def _write_facts(
+        self, tx: Tx, event_id: str, incident_id: str, content: dict[str, Any]
+    ) -> None:
+        crew_id = self._owner(tx, incident_id)
         people = sorted(set(content.get("people") or []))
         occurred = micros(content["occurred_at"])
-        tx.executemany(
-            "INSERT INTO rc_participants VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            [(event_id, incident_id, p) for p in people],
-        )
+        self._held["rc_participants"].extend((event_id, incident_id, p) for p in people)
         if content["type"] in ACTS:
-            tx.execute(
-                "INSERT INTO rc_acts VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (event_id, incident_id, crew_id, occurred),
-            )
-            tx.executemany(
-                "INSERT INTO rc_act_people VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                [(event_id, p) for p in people],
-            )
+            self._held["rc_acts"].append((event_id, incident_id, crew_id, occurred))
+            self._held["rc_act_people"].extend((event_id, p) for p in people)
         elif content["type"] == "ThanksReceived":
-            tx.execute(
-                "INSERT INTO rc_thanks VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (event_id, incident_id, crew_id, occurred),
-            )
+            self._held["rc_thanks"].append((event_id, incident_id, crew_id, occurred))
 
     def on_CommendationNominated(self, tx: Tx, event: Published, _: int) -> None:
         incident_id = event["incident_id"]
-        owner = tx.one("SELECT crew_id FROM rc_incidents WHERE incident_id = %s", (incident_id,))
         commendation_id = event["stream_id"]
-        tx.execute(
-            "INSERT INTO rc_commendations VALUES (%s, %s, %s, %s, NULL) ON CONFLICT DO NOTHING",
+        self._held["rc_commendations"].append(
             (
                 commendation_id,
                 incident_id,
-                owner["crew_id"] if owner else "",
+                self._owner(tx, incident_id),
                 micros(event["occurred_at"]),
-            ),
+            )
         )
-        tx.executemany(
-            "INSERT INTO rc_nominees VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            [(commendation_id, p) for p in sorted(set(event["nominees"]))],
+        self._held["rc_nominees"].extend(
+            (commendation_id, p) for p in sorted(set(event["nominees"]))
         )
 
     def on_CommendationApproved(self, tx: Tx, event: Published, _: int) -> None:
+        self._write_held(tx)  # the nomination may be held
         tx.execute(
             "UPDATE rc_commendations SET approved_us = %s WHERE commendation_id = %s",
             (micros(event["occurred_at"]), event["stream_id"]),

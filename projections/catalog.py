@@ -17,8 +17,6 @@ from projections.base import FieldlogProjection, Published
 from projections.views import KEYS_ONLY, Tx, micros
 
 SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS rm_streams ("
-    "stream_id TEXT PRIMARY KEY, kind TEXT NOT NULL, crew_id TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rm_patrols ("
     "patrol_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, status TEXT NOT NULL, "
     "started_us BIGINT NOT NULL, body TEXT NOT NULL)",
@@ -41,7 +39,6 @@ SCHEMA = (
     f"PRIMARY KEY (person_id, occurred_us, position)){KEYS_ONLY}",
 )
 TABLES = (
-    "rm_streams",
     "rm_patrols",
     "rm_incidents",
     "rm_commendations",
@@ -74,9 +71,10 @@ class Catalog(FieldlogProjection):
     tables = TABLES
     # 2: each event's JSON once in rm_events, timelines hold keys;
     # 3: no event JSON in the view (no rm_events, patrols without their observations):
-    #    timelines and patrol lists read the events from the log itself.
+    #    timelines and patrol lists read the events from the log itself; no rm_streams
+    #    (a commendation's crew is its incident's, in rm_incidents).
     schema_version = 3
-    retired = ("rm_timeline", "rm_events")
+    retired = ("rm_timeline", "rm_events", "rm_streams")
 
     def __init__(self, view: Any) -> None:
         super().__init__(view)
@@ -85,7 +83,6 @@ class Catalog(FieldlogProjection):
     def begin_run(self) -> None:
         self._patrols: dict[str, dict[str, Any]] = {}
         self._new_patrols: dict[str, int] = {}  # started in this run: patrol id → started_us
-        self._streams: list[tuple[str, str, str]] = []
         self._incidents: dict[str, Held] = {}
         self._commendations: dict[str, dict[str, Any]] = {}
         self._timeline: list[tuple[Any, ...]] = []
@@ -93,9 +90,6 @@ class Catalog(FieldlogProjection):
 
     def end_run(self, tx: Tx) -> None:
         self._write_timelines(tx)
-        tx.executemany(
-            "INSERT INTO rm_streams VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", self._streams
-        )
         started, moved = [], []
         for patrol_id, body in self._patrols.items():
             if patrol_id in self._new_patrols:
@@ -154,7 +148,6 @@ class Catalog(FieldlogProjection):
             "summary": None,
             "version": stored["version"],
         }
-        self._streams.append((body["patrol_id"], "patrol", body["crew_id"]))
         self._new_patrols[body["patrol_id"]] = micros(stored["occurred_at"])
         self._patrols[body["patrol_id"]] = body
         self._timelines(stored, body["crew_id"])
@@ -188,10 +181,6 @@ class Catalog(FieldlogProjection):
     # --- incidents --------------------------------------------------------------
 
     def on_IncidentOpened(self, tx: Tx, stored: Published, position: int) -> None:
-        tx.execute(
-            "INSERT INTO rm_streams VALUES (%s, 'incident', %s) ON CONFLICT DO NOTHING",
-            (stored["stream_id"], stored["crew_id"]),
-        )
         state = list_state([stored])
         tx.execute(
             "INSERT INTO rm_incidents (incident_id, crew_id, kind, status, opened_us, version, "
@@ -276,7 +265,7 @@ class Catalog(FieldlogProjection):
 
     def on_CommendationNominated(self, tx: Tx, stored: Published, position: int) -> None:
         owner = tx.one(
-            "SELECT crew_id FROM rm_streams WHERE stream_id = %s", (stored["incident_id"],)
+            "SELECT crew_id FROM rm_incidents WHERE incident_id = %s", (stored["incident_id"],)
         )
         crew_id = owner["crew_id"] if owner else ""
         body = {

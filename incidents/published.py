@@ -80,9 +80,14 @@ def published_row(
         return _published(position, originator_id, version, topic, state)
     except Unknown:
         stored = StoredEvent(originator_id, version, topic, bytes(state))
-        event = mapper.to_domain_event(stored)
-        body = stored_event(event, position, sees_personal_data=False)  # type: ignore[arg-type]
-        return orjson.loads(orjson.dumps(body))  # type: ignore[no-any-return]
+        return published_fact(mapper.to_domain_event(stored), position)
+
+
+def published_fact(event: Any, position: int) -> dict[str, Any]:
+    """The reference path: a domain event presented as everyone but the office sees it,
+    as JSON carries it."""
+    body = stored_event(event, position, sees_personal_data=False)
+    return orjson.loads(orjson.dumps(body))  # type: ignore[no-any-return]
 
 
 def _published(

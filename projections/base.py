@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from incidents.presentation import stored_event
+from incidents.published import published_fact
 from projections.views import Tx, View
 
 
@@ -49,7 +48,7 @@ class FieldlogProjection(Projection[Any]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's entry point, for a domain event: applied in its published form."""
-        event = published(domain_event, tracking.notification_id)
+        event = published_fact(domain_event, tracking.notification_id)
         self.apply([(event, tracking.notification_id)], tracking.application_name, None)
 
     def apply(
@@ -82,9 +81,3 @@ class FieldlogProjection(Projection[Any]):
             if handler is not None:
                 handler(tx, event, position)
         self.end_run(tx)
-
-
-def published(event: Any, position: int) -> Published:
-    """A domain event as everyone but the office sees it, as JSON would carry it."""
-    body = stored_event(event, position, sees_personal_data=False)
-    return orjson.loads(orjson.dumps(body))  # type: ignore[no-any-return]

@@ -14,7 +14,6 @@ import orjson
 
 from incidents.roles import Actor
 from projections.catalog import list_state
-from projections.log_table import LogTable
 from projections.paging import TimelineKey
 from projections.queries import IncidentFilters, LogReadModel
 from projections.recognition import report
@@ -34,7 +33,7 @@ class ProjectedReadModel(LogReadModel):
         self.directory: View = by_name["directory"]
         self.catalog: View = by_name["catalog"]
         self.recognition_view: View = by_name["recognition"]
-        self.log = LogTable(worker.app)
+        self.log = worker.log
 
     def _current(self) -> None:
         self.worker.wait_for(self.head_position(), CONSISTENCY_TIMEOUT)

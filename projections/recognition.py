@@ -110,8 +110,7 @@ class Recognition(FieldlogProjection):
 
     def on_IncidentOpened(self, tx: Tx, event: Published, _: int) -> None:
         incident_id, crew_id = event["stream_id"], event["crew_id"]
-        if self._owners.get(incident_id, "") == "":
-            self._owners[incident_id] = crew_id
+        self._owners[incident_id] = crew_id
         self._held["rc_incidents"].append((incident_id, crew_id))
 
     def _counted(self, tx: Tx, event: Published, _: int) -> None:

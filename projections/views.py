@@ -61,10 +61,7 @@ def _tracked_in(tx: Tx, table: str, names: Sequence[str]) -> dict[str, int]:
 
 
 def _tracked(tx: Tx, table: str, application_name: str) -> int:
-    row = tx.one(
-        f"SELECT notification_id FROM {table} WHERE application_name = %s", (application_name,)
-    )
-    return int(row["notification_id"]) if row else 0
+    return _tracked_in(tx, table, [application_name])[application_name]
 
 
 # A projection's run writes thousands of rows in one transaction: a 64 MB page cache

@@ -54,6 +54,16 @@ def mutated(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+def filed_fact_classes() -> frozenset[type]:
+    """The fact classes a client files: built from validated submissions only."""
+    from incidents.commendation import Commendation
+    from incidents.patrol import Patrol
+
+    streams: tuple[type[Stream], ...] = (Patrol, Incident, Commendation)
+    classes = [c for s in streams for c in (s.opening, *s.facts.values())]
+    return frozenset(c for c in classes if c.__name__ in sub.MODELS)
+
+
 class FieldLog(Application[UUID]):
     """One instance per process (built in the FastAPI lifespan or by a CLI command)."""
 
@@ -71,6 +81,7 @@ class FieldLog(Application[UUID]):
         self.store.check_master_key()
         assert isinstance(self.mapper, SealedMapper)
         self.mapper.keys = self.store.incident_key
+        self.mapper.filed_classes = filed_fact_classes()
         check = getattr(self.store, "check_durability", None)
         if check is not None:
             check()

@@ -131,8 +131,7 @@ class Filing:
         return stream
 
     def _open(self, filed: sub.Submission, actor: Actor) -> Stream:
-        stream_id = UUID(filed.stream_id)
-        existing = self.find(stream_id)
+        existing = self.find(filed.stream_uuid)
         if existing is not None and not actor.owns(self.crew_of(existing)):
             raise NotFoundError(f"no such stream for crew {actor.crew_id}")
         if existing is not None:
@@ -163,7 +162,7 @@ class Filing:
 
     def _existing(self, filed: sub.Submission, actor: Actor) -> Stream:
         kind = STREAM_OF_TYPE[filed.type]
-        stream = self.find(UUID(filed.stream_id))
+        stream = self.find(filed.stream_uuid)
         noun = kind.__name__.lower()
         if stream is None or not isinstance(stream, kind):
             raise InvalidEventError(
@@ -183,7 +182,7 @@ class Filing:
                 self._check_patrol_link(merged.get("patrol_id"), stream.crew_id)
             self.check_people(merged.get("people") or [])
             return
-        people = getattr(filed, "people", None)
+        people = filed.people_named
         if people:
             self.check_people(people)
 

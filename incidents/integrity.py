@@ -20,8 +20,7 @@ import orjson
 GENESIS = bytes(32)
 
 
-def _part(value: str | bytes) -> bytes:
-    data = value.encode() if isinstance(value, str) else value
+def _part(data: bytes) -> bytes:
     return len(data).to_bytes(8, "big") + data
 
 
@@ -42,11 +41,9 @@ def event_hash(
     previous: bytes, position: int, stream_id: UUID, version: int, topic: str, state: bytes
 ) -> bytes:
     event_id, recorded_at = envelope_of(state)
-    digest = hashlib.sha256(previous)
-    for part in (str(position), stream_id.hex, str(version), topic, event_id, recorded_at):
-        digest.update(_part(part))
-    digest.update(_part(state))
-    return digest.digest()
+    texts = (str(position), stream_id.hex, str(version), topic, event_id, recorded_at)
+    message = b"".join([previous, *(_part(text.encode()) for text in texts), _part(state)])
+    return hashlib.sha256(message).digest()
 
 
 @dataclass(frozen=True)

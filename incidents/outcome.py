@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 Result = Literal["stored", "duplicate", "conflict", "invalid"]
@@ -22,7 +22,12 @@ class Outcome:
     """Why an `invalid` single event maps to 403 or 404 rather than 422."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and k != "refusal"}
+        """The published answer. (Not `dataclasses.asdict`: its deep copy of every field
+        was most of the event loop's work answering a sync of 500 events.)"""
+        return {name: value for name in _PUBLISHED if (value := self.__dict__[name]) is not None}
+
+
+_PUBLISHED = tuple(f.name for f in fields(Outcome) if f.name != "refusal")
 
 
 def refused(error: Exception, raw: object) -> Outcome:

@@ -20,8 +20,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
 
 from incidents.keys import derive
+from incidents.transcoding import OrjsonTranscoder
 
 VICTIM_TOPIC = "incidents.incident:VictimDetailsRecorded"
 PERSONAL_FIELDS = ("name", "age", "phone")
@@ -85,6 +87,26 @@ class SealedMapper(Mapper[UUID]):
     """Opens sealed victim details on the way out of the store (null once erased)."""
 
     keys: KeyLookup | None = None
+    # The fact classes built only from validated submissions (`incidents.streams.fact_kwargs`).
+    filed_classes: frozenset[type] = frozenset()
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        """A filed fact is encoded in one orjson call instead of the transcoder's walk over
+        every value (a tenth of filing a tablet's queue); anything else the library's way."""
+        cls = type(domain_event)
+        if cls not in self.filed_classes or not isinstance(self.transcoder, OrjsonTranscoder):
+            return super().to_stored_event(domain_event)
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        if (class_version := getattr(cls, "class_version", 1)) > 1:
+            state["class_version"] = class_version
+        return StoredEvent(
+            originator_id,
+            originator_version,
+            get_topic(cls),
+            self.transcoder.encode_json_values(state),
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         if is_sealed(stored_event.topic, stored_event.state):

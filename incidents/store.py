@@ -160,7 +160,7 @@ class TransactionSteps(ABC):
             )
             previous = (last["position"], bytes.fromhex(last["hash"])) if last else (0, GENESIS)
         rows = [
-            (p, UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)
+            (p, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
             for p, e in zip(positions, events, strict=True)
         ]
         links = chain(previous, rows)
@@ -238,6 +238,10 @@ class TransactionSteps(ABC):
         if not rows or self.sealer is None:
             return None
         return self.sealer.unwrap(incident_id, rows[0]["wrapped"])
+
+
+def _uuid(value: Any) -> UUID:
+    return value if type(value) is UUID else UUID(str(value))
 
 
 def client_rows(client_events: Sequence[tuple[str, UUID, int, str]], as_hex: bool) -> list[Any]:

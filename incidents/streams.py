@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -13,17 +14,19 @@ from incidents.facts import STORED_NAMES, Fact, Opening
 from incidents.submissions import Submission
 
 REGISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:fieldlog:registry")
+ENVELOPE = frozenset(Submission.model_fields)
 
 
+@lru_cache(maxsize=65_536)
 def registry_stream_id(kind: str, key: str) -> UUID:
-    """Registry streams are named by the person or crew id; the store wants a UUID."""
+    """Registry streams are named by the person or crew id; the store wants a UUID.
+    (Remembered: a filing names the same crew's people event after event.)"""
     return uuid5(REGISTRY_NAMESPACE, f"{kind}:{key}")
 
 
 def fact_kwargs(filed: Submission, recorded_by: str) -> dict[str, Any]:
     """The attributes of the stored fact for a validated submission."""
-    payload = filed.model_dump(mode="json", exclude=set(Submission.model_fields))
-    kwargs = {STORED_NAMES.get(k, k): v for k, v in payload.items()}
+    kwargs = {STORED_NAMES.get(k, k): v for k, v in filed.published.items() if k not in ENVELOPE}
     kwargs.update(
         event_id=filed.event_id,
         occurred_at=filed.occurred_at,

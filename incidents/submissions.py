@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import orjson
 from pydantic import (
@@ -120,10 +122,27 @@ class Submission(BaseModel):
         envelope = set(Submission.model_fields)
         return {k: getattr(self, k) for k in type(self).model_fields if k not in envelope}
 
+    @cached_property
+    def published(self) -> dict[str, Any]:
+        """Every field as JSON values under its published name, dumped once: the
+        fingerprint and the stored fact's attributes are both read from it."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    @cached_property
+    def stream_uuid(self) -> UUID:
+        return UUID(self.stream_id)
+
+    @property
+    def people_named(self) -> list[str]:
+        """The registered people the event names (`people`, where its type has them).
+        Read from the fields, not `getattr`: pydantic answers a missing attribute
+        by raising and catching inside `__getattr__`."""
+        return self.__dict__.get("people") or []
+
     def content(self) -> dict[str, Any]:
         """What makes two submissions "the same": all but `expected_version`,
         timestamps as instants, defaults filled in."""
-        data = self.model_dump(mode="json", exclude={"expected_version"}, by_alias=True)
+        data = {k: v for k, v in self.published.items() if k != "expected_version"}
         data["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
         return data
 
@@ -136,8 +155,6 @@ CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 def canonical_uuid(value: str, field: str) -> str:
     """The UUID's canonical text (lower case, hyphens); already canonical is the rule."""
-    from uuid import UUID
-
     if CANONICAL_UUID.fullmatch(value):
         return value
     try:

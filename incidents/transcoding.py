@@ -13,6 +13,7 @@ import orjson
 from eventsourcing.persistence import JSONTranscoder
 
 _PRIMITIVES = (str, int, float, bool, type(None))
+_PLAIN = frozenset(_PRIMITIVES)  # exact types: a subclass (an enum, say) is still tagged
 
 
 class OrjsonTranscoder(JSONTranscoder):
@@ -22,13 +23,21 @@ class OrjsonTranscoder(JSONTranscoder):
     def decode(self, data: bytes) -> Any:
         return self._untag(orjson.loads(data))
 
+    def encode_json_values(self, obj: Any) -> bytes:
+        """`encode` for a state known to hold only JSON values and datetimes (a filed
+        fact's: its payload was dumped in JSON mode when it was validated). orjson walks
+        it in C and hands back only the datetimes to tag; the bytes are `encode`'s.
+        Not for anything else: orjson writes a UUID as plain text, untagged."""
+        return orjson.dumps(obj, default=self._encode_obj, option=orjson.OPT_PASSTHROUGH_DATETIME)
+
     def _tag(self, obj: Any) -> Any:
-        if isinstance(obj, _PRIMITIVES):
+        # A plain value inside a dict or list is passed through without a call.
+        if type(obj) in _PLAIN or isinstance(obj, _PRIMITIVES):
             return obj
         if isinstance(obj, dict):
-            return {k: self._tag(v) for k, v in obj.items()}
+            return {k: v if type(v) in _PLAIN else self._tag(v) for k, v in obj.items()}
         if isinstance(obj, (list, tuple)):
-            return [self._tag(v) for v in obj]
+            return [v if type(v) in _PLAIN else self._tag(v) for v in obj]
         tagged = self._encode_obj(obj)
         tagged["_data_"] = self._tag(tagged["_data_"])
         return tagged

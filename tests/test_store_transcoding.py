@@ -169,3 +169,41 @@ def test_stored_bytes_are_plain_json(transcoder: Transcoder) -> None:
     assert json.loads(encoded) == {
         "occurred_at": {"_type_": "datetime_iso", "_data_": "2025-10-16T15:20:00+08:00"}
     }
+
+
+# --- filed facts: one orjson call -------------------------------------------------------
+
+
+def test_every_filed_fact_is_stored_byte_for_byte_as_the_library_mapper_stores_it(
+    app: FieldLog,
+) -> None:
+    """Given both stories filed, when each stored fact is encoded again by fieldlog's
+    mapper and by the library's, then the bytes are the same (the one-call path for
+    filed facts changes nothing that is stored or hashed)."""
+    from eventsourcing.persistence import Mapper
+
+    from tests.test_projections_support import file_stories
+
+    file_stories(app)
+    filed = 0
+    for notification in app.recorder.select_notifications(1, 10_000):
+        event = app.mapper.to_domain_event(notification)
+        ours = app.mapper.to_stored_event(event)
+        library = Mapper.to_stored_event(app.mapper, event)
+        assert ours == library, notification.topic
+        filed += type(event) in app.mapper.filed_classes  # type: ignore[attr-defined]
+    assert filed > 30
+
+
+def test_only_filed_fact_classes_take_the_one_call_path(app: FieldLog) -> None:
+    """A UUID in a state must stay tagged (orjson would write it as bare text), so the
+    server's own events (the registry's, an erasure) go the library's way."""
+    names = {cls.__name__ for cls in app.mapper.filed_classes}  # type: ignore[attr-defined]
+    assert "IncidentOpened" in names
+    assert "VictimDetailsRecorded" in names
+    assert not names & {"PersonRegistered", "CrewRegistered", "PersonalDataErased"}
+    state = {"incident": INCIDENT, "at": datetime(2025, 10, 16, 15, 20, tzinfo=CST)}
+    codec = app.mapper.transcoder
+    assert isinstance(codec, OrjsonTranscoder)
+    assert codec.decode(codec.encode(state))["incident"] == INCIDENT
+    assert codec.encode_json_values({"at": state["at"]}) == codec.encode({"at": state["at"]})

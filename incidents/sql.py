@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from threading import Lock, RLock
@@ -14,9 +17,12 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 class Tx:
     """A cursor inside a transaction, on SQLite (`qmark`) or PostgreSQL alike."""
 
-    def __init__(self, cursor: Any, *, qmark: bool) -> None:
+    def __init__(self, cursor: Any, *, qmark: bool, pipeline: Any = None) -> None:
         self.cursor = cursor
         self.qmark = qmark
+        # In psycopg's pipeline mode answers arrive later: a read gets a cursor of its own
+        # and syncs the pipeline first, or it could be handed an earlier statement's answer.
+        self.pipeline = pipeline
 
     def _sql(self, sql: str) -> Any:
         return sql.replace("%s", "?") if self.qmark else sql.encode()
@@ -31,31 +37,69 @@ class Tx:
             self.cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        self.execute(sql, params)
-        return [dict(r) for r in self.cursor.fetchall()]
+        return [dict(r) for r in self.rows(sql, params)]
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows as the driver gives them, read by column name (no copy into dicts: a
         projection reads its log this way, thousands of rows a run)."""
-        self.execute(sql, params)
-        return list(self.cursor.fetchall())
+        if self.pipeline is None:
+            self.execute(sql, params)
+            return list(self.cursor.fetchall())
+        with self.cursor.connection.cursor() as reader:
+            reader.execute(self._sql(sql), tuple(params))
+            self.pipeline.sync()
+            return list(reader.fetchall())
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(sql, params)
         return rows[0] if rows else None
 
 
-_writer_locks: WeakKeyDictionary[SQLiteDatastore, RLock] = WeakKeyDictionary()
-_locks_lock = Lock()
+class WriterTurn:
+    """Whose turn it is to write to one SQLite file: threads of this process queue on a
+    lock, processes on the same file on an advisory file lock beside it.
+
+    SQLite lets one writer in at a time and makes the others poll in its busy handler,
+    with sleeps of up to 100 ms, holding a pooled connection meanwhile. Queued here
+    instead, a writer is woken as soon as the one before it is done: with 16 clients that
+    polling had emptied the pool and stalled even the reads (token checks); with two
+    processes on one file (`--workers 2`, a projection worker of its own) it made the tails.
+    """
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        self.lock = RLock()
+        self.depth = 0  # re-entered by this process's thread: the file lock is held once
+        self.fd: int | None = None
+        if not datastore.pool.is_sqlite_memory_mode:
+            path = datastore.pool.db_name.removeprefix("file:").split("?")[0] + ".writer"
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            weakref.finalize(self, os.close, self.fd)
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.depth == 0 and self.fd is not None:
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if self.depth == 0 and self.fd is not None:
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
-def writer_lock(datastore: SQLiteDatastore) -> RLock:
-    """The lock this process's writers to `datastore` take in turn."""
-    with _locks_lock:
-        lock = _writer_locks.get(datastore)
-        if lock is None:
-            lock = _writer_locks[datastore] = RLock()
-        return lock
+_turns: WeakKeyDictionary[SQLiteDatastore, WriterTurn] = WeakKeyDictionary()
+_turns_lock = Lock()
+
+
+def writer_turn(datastore: SQLiteDatastore) -> WriterTurn:
+    """The turn every writer to `datastore` waits for."""
+    with _turns_lock:
+        turn = _turns.get(datastore)
+        if turn is None:
+            turn = _turns[datastore] = WriterTurn(datastore)
+        return turn
 
 
 # SQLite's defaults, which every pooled connection goes back to after a bulk write.
@@ -70,12 +114,9 @@ def immediate_transaction(
     a transaction that reads before it writes must never find its snapshot stale.
     `pragmas` tune the connection for this transaction only.
 
-    Writers of one process queue on a lock of their own before they take a pooled
-    connection: SQLite has one writer at a time, and its busy handler polls with sleeps
-    of up to 100 ms, holding the connection meanwhile. With 16 clients that emptied the
-    pool and stalled even the reads (token checks) behind writers that were only waiting.
+    Writers wait for their turn (`WriterTurn`) before they take a pooled connection.
     """
-    with writer_lock(datastore), datastore.get_connection(commit=True) as conn:
+    with writer_turn(datastore)(), datastore.get_connection(commit=True) as conn:
         cursor = conn.cursor()
         for name, value in (pragmas or {}).items():
             cursor.execute(f"PRAGMA {name} = {int(value)}")

@@ -402,19 +402,22 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
         # Pipelined, as the library's own insert is: the statements go out without waiting
         # for each answer, and the transaction waits twice (for the new positions, which
         # the links hash, and at commit) instead of once per statement.
+        # Every answer read is read after a sync of the pipeline, on a cursor of its own.
         with (
             self.datastore.get_connection() as conn,
-            conn.pipeline(),
+            conn.pipeline() as pipeline,
             conn.transaction(),
             conn.cursor() as curs,
         ):
-            tx = Tx(curs, qmark=False)
+            tx = Tx(curs, qmark=False, pipeline=pipeline)
             self._record_client_events(tx, kwargs.get("client_events", ()))
             sealed = self._seal(tx, stored_events)
             self._lock_table(curs)
             self._notify_channel(curs)
-            PostgresAggregateRecorder._insert_stored_events(self, curs, sealed)
-            positions = [row["notification_id"] for row in curs.fetchall()]
+            with conn.cursor() as inserting:
+                PostgresAggregateRecorder._insert_stored_events(self, inserting, sealed)
+                pipeline.sync()
+                positions = [row["notification_id"] for row in inserting.fetchall()]
             if kwargs.get("erase_keys"):
                 self._erase_keys(tx, kwargs["erase_keys"])
             linked = self._link(tx, positions, sealed)

@@ -174,3 +174,38 @@ def test_several_processes_can_start_on_one_store_at_once(settings: Settings, sc
         barrier.reset()
 
     assert errors == []
+
+
+def test_writers_of_two_processes_on_one_sqlite_file_take_turns(
+    app: FieldLog, office: FieldLog
+) -> None:
+    """Given one process in the middle of a write, when another process on the same
+    SQLite file wants to write, then it waits its turn on the file lock (woken when the
+    first is done) instead of polling in SQLite's busy handler."""
+    from eventsourcing.sqlite import SQLiteDatastore
+
+    from incidents.sql import writer_turn
+
+    datastores = [a.factory.datastore for a in (app, office)]  # type: ignore[attr-defined]
+    if not isinstance(datastores[0], SQLiteDatastore):
+        pytest.skip("the file lock is SQLite's")
+    first, second = (writer_turn(d) for d in datastores)
+    assert first is not second  # one turn per process (per datastore)
+    order: list[str] = []
+
+    def other_process_writes() -> None:
+        with second():
+            order.append("second")
+
+    with first():
+        waiting = threading.Thread(target=other_process_writes)
+        waiting.start()
+        waiting.join(timeout=0.3)
+        assert waiting.is_alive()  # still waiting for the file lock
+        order.append("first done")
+    waiting.join(timeout=5)
+    assert order == ["first done", "second"]
+    with first(), first():  # re-entered by one thread: the file lock is held once
+        pass
+    with second():
+        pass  # and released after the outer turn

@@ -215,3 +215,30 @@ def test_registry_events_read_back_as_registered(app: FieldLog) -> None:
     assert registered.payload() == {"person_id": ZHOU, "name": "周立辉"}
     assert registered.recorded_by == ADMIN.recorded_by
     assert registered.occurred_at.utcoffset() is not None
+
+
+def test_a_days_backlog_in_queues_of_500_is_stored_with_every_position(app: FieldLog) -> None:
+    """Given a tablet's backlog of 3,000 events (patrols, observations, rescues), when it
+    is filed as six queues of 500, then each event is stored once, at the position its
+    answer gives, in capture order. (On PostgreSQL a queue's statements are pipelined: an
+    answer read before the pipeline was synced once handed back another statement's.)"""
+    import itertools
+
+    from bench.bulk import BulkWriter
+    from bench.workload import make_registry, tablet_queue
+
+    registry = make_registry(1)
+    BulkWriter(app).register(registry)
+    crew = registry.crews[0]
+    raws = [p.raw for p in itertools.islice(tablet_queue(crew, seed=7), 3000)]
+    outcomes = []
+    for start in range(0, len(raws), 500):
+        outcomes += app.submit_many(raws[start : start + 500], crew.tablet)
+
+    assert [o.result for o in outcomes] == ["stored"] * len(raws)
+    positions = [o.position for o in outcomes]
+    assert positions == sorted(positions)
+    stored = {n.id: n for n in app.recorder.select_notifications(positions[0], 3000)}
+    for raw, outcome in zip(raws, outcomes, strict=True):
+        assert outcome.position is not None
+        assert b'"event_id":"' + raw["event_id"].encode() in stored[outcome.position].state

@@ -581,3 +581,38 @@ def test_processes_starting_at_once_on_a_fresh_sqlite_store_share_one_generated_
         assert len(set(keys)) <= 1
 
     assert failures == []
+
+
+def test_a_queue_naming_the_victims_of_two_new_incidents_seals_each_under_its_own_key(
+    app: FieldLog,
+) -> None:
+    """Given a tablet's queue that opens two incidents and records each one's victim,
+    when it is stored (one save, which creates two incident keys on the way), then
+    every event is stored, each victim's details are sealed, and the office reads them."""
+    from tests.scenario import CHIKAN, Drowning, register_seed
+
+    register_seed(app)
+    first, second = Drowning(), Drowning()
+    queue = [
+        first.incident_opened(),
+        first.victim_details(),
+        second.incident_opened(),
+        second.victim_details(name="第二位落水者"),
+    ]
+
+    outcomes = app.submit_many(queue, CHIKAN)
+
+    assert [o.result for o in outcomes] == ["stored"] * 4
+    assert [o.version for o in outcomes] == [1, 2, 1, 2]
+    names = []
+    for story in (first, second):
+        facts = app.get_facts(UUID(story.incident_id))
+        names.append(vars(facts[-1][0])["name"])
+    assert names == ["落水老人（姓名待家属确认）", "第二位落水者"]
+    events = app.recorder.events_table_name  # type: ignore[attr-defined]
+    sealed = [
+        r
+        for r in app.store.query(f"SELECT state FROM {events}")
+        if b"_sealed_" in bytes(r["state"])
+    ]
+    assert len(sealed) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import timedelta
 from typing import Annotated
 
@@ -11,6 +13,7 @@ from rich.console import Console
 from incidents.application import FieldLog
 from incidents.config import ConfigurationError, Settings
 from incidents.errors import DomainError
+from projections.process import WorkerProcess
 
 cli = typer.Typer(
     help="fieldlog: an event-sourced incident log for field-crew safety events.",
@@ -51,15 +54,32 @@ def serve(
         err.print(f"[red]configuration:[/red] {e}")
         raise typer.Exit(2) from None
     console.print(f"fieldlog serving on http://{host}:{port} (API docs at /docs)")
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-    )
+    worker = own_projection_worker()
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def own_projection_worker() -> WorkerProcess | None:
+    """Unless FIELDLOG_PROJECTIONS says otherwise (`inline`: a worker thread in each API
+    process; `external`: none, run `fieldlog projections run` yourself), `serve` runs one
+    projection worker in a process of its own, and its API processes none."""
+    if os.environ.get("FIELDLOG_PROJECTIONS"):
+        return None
+    os.environ["FIELDLOG_PROJECTIONS"] = "external"  # for the API processes
+    worker = WorkerProcess()
+    worker.start()
+    return worker
 
 
 @cli.command()
@@ -359,6 +379,7 @@ def projections_run() -> None:
     app = open_fieldlog()
     worker = ProjectionWorker(app)
     console.print(f"projection worker following the log (head {worker.head()}); Ctrl-C stops")
+    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     try:
         worker.run_forever()
     except KeyboardInterrupt:

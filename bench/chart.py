@@ -13,7 +13,7 @@ CHART = Path(__file__).resolve().parent / "ingest.png"
 SERIES = (
     ("fieldlog serve w1", "-", "o"),
     ("fieldlog serve w2", "-", "s"),
-    ("fieldlog serve w1, projections external", "-.", "d"),
+    ("fieldlog serve w1, projections inline", "-.", "d"),
     ("bare FastAPI save w1", "--", "^"),
     ("Application.save, no HTTP", ":", "v"),
 )

@@ -4,7 +4,10 @@ Each client is one crew's tablet with its own token, filing its own patrols and
 emergencies one event at a time on a keep-alive connection, for a bounded time.
 Measured side by side on a fresh store each time, with the very same request bodies:
 
-- `fieldlog serve` (uvloop and httptools, as `uvicorn[standard]` gives it);
+- `fieldlog serve` (uvloop and httptools, as `uvicorn[standard]` gives it), with its
+  projection worker in a process of its own, as shipped;
+- for attribution, the same with `FIELDLOG_PROJECTIONS=inline` (the worker a thread of
+  the API's process, sharing its interpreter lock);
 - the ceiling: `bench.bare_app`, a bare FastAPI endpoint that only does
   eventsourcing's `Application.save` of one event (same uvicorn settings);
 - the ceiling without HTTP: the same saves straight from N threads;
@@ -125,16 +128,24 @@ def run_fieldlog(
     registry: Registry,
     raws: list[list[Any]],
     workers: int,
-    external: bool = False,
+    projections: str = "",
 ) -> Measured:
-    label = f"fieldlog serve w{workers}" + (", projections external" if external else "")
-    url = kind.fresh(f"ingest-fieldlog-{len(raws)}-w{workers}{'-ext' if external else ''}")
+    """`projections`: "" as shipped (`serve` runs its worker in a process of its own),
+    or FIELDLOG_PROJECTIONS=inline (a worker thread in each API process)."""
+    label = f"fieldlog serve w{workers}" + (f", projections {projections}" if projections else "")
+    suffix = f"-{projections}" if projections else ""
+    url = kind.fresh(f"ingest-fieldlog-{len(raws)}-w{workers}{suffix}")
     tokens = seed(url, registry)
-    env = server_env(url, **({"FIELDLOG_PROJECTIONS": "external"} if external else {}))
-    name = f"serve-{kind.name}-{len(raws)}-w{workers}{'-ext' if external else ''}"
+    env = server_env(url, **({"FIELDLOG_PROJECTIONS": projections} if projections else {}))
+    name = f"serve-{kind.name}-{len(raws)}-w{workers}{suffix}"
     server = fieldlog_serve(env, ctx.logdir, workers=workers, name=name)
     spy = None
-    if ctx.profile and workers == 1 and not external and len(raws) == max(ctx.sizes.ingest_clients):
+    if (
+        ctx.profile
+        and workers == 1
+        and not projections
+        and len(raws) == max(ctx.sizes.ingest_clients)
+    ):
         server.wait_up()
         spy = Spy(
             server.process.pid, ctx.sizes.ingest_seconds, ctx.workdir / "profiles" / f"{name}.txt"
@@ -228,8 +239,8 @@ def bench_ingest(ctx: Context) -> dict[str, Any]:
                 rows.append(run_fieldlog(ctx, kind, registry, raws, workers))
                 rows.append(run_bare(ctx, kind, raws, workers))
             rows.append(run_direct(ctx, kind, raws))
-            if not ctx.quick:  # attribution: what the projections and HTTP cost
-                rows.append(run_fieldlog(ctx, kind, registry, raws, 1, external=True))
+            if not ctx.quick:  # attribution: the worker in the API's process; HTTP
+                rows.append(run_fieldlog(ctx, kind, registry, raws, 1, projections="inline"))
                 rows.append(run_submit(ctx, kind, registry, raws))
             if kind.name == "sqlite" and clients in (1, 4) and not ctx.quick:
                 for workers in (1, 2):
@@ -284,8 +295,9 @@ def add_figures(ctx: Context, store: str, clients: int, rows: list[Measured]) ->
 
 
 def is_product_default(label: str) -> bool:
-    """`fieldlog serve` as shipped (inline projections), whatever its --workers."""
-    return label.startswith("fieldlog serve") and "external" not in label
+    """`fieldlog serve` as shipped (its projection worker in a process of its own),
+    whatever its --workers."""
+    return label.startswith("fieldlog serve") and "projections" not in label
 
 
 def _ms(value: float | None) -> str:

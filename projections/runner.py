@@ -27,6 +27,7 @@ from projections.base import FieldlogProjection, Published, StaleTrackingError
 from projections.catalog import Catalog
 from projections.directory import Directory
 from projections.log_table import LogTable
+from projections.process import parent_gone
 from projections.recognition import Recognition
 from projections.views import Tx, make_view
 
@@ -40,6 +41,9 @@ PROJECTIONS: tuple[type[FieldlogProjection], ...] = (Directory, Catalog, Recogni
 BATCH = 10_000
 REBUILD_BATCH = 20_000  # nobody reads a view that is being rebuilt
 POLL_SECONDS = 0.5
+# On SQLite, how often a worker looks for events written by another process (the API's,
+# when the worker runs in a process of its own): the lag a reader may wait for.
+HEAD_POLL_SECONDS = 0.02
 # After a save wakes it, the worker lets the events of concurrent requests gather for
 # this long: one pass (one write transaction, one disk flush) for them all, not one each
 # on SQLite's single writer. A reader waiting for its own write cuts the wait short.
@@ -255,15 +259,17 @@ class ProjectionWorker:
         self.app.on_saved.append(self.wake.set)
         self._thread = threading.Thread(target=self._follow, name="projections", daemon=True)
         self._thread.start()
-        if self.app.settings.is_postgres:
-            self._listener = threading.Thread(target=self._listen, name="listen", daemon=True)
-            self._listener.start()
+        watch = self._listen if self.app.settings.is_postgres else self._watch_head
+        self._listener = threading.Thread(target=watch, name="watch", daemon=True)
+        self._listener.start()
 
     def run_forever(self) -> None:
         self.start()
         try:
             while not self.stopping.wait(1.0):
-                pass
+                if parent_gone():
+                    log.warning("the fieldlog serve that started this worker is gone; stopping")
+                    break
         finally:
             self.stop()
 
@@ -288,6 +294,20 @@ class ProjectionWorker:
                 self.urgent.wait(GATHER_SECONDS)
             self.wake.clear()
             self.urgent.clear()
+
+    def _watch_head(self) -> None:
+        """Wake on another process's writes to the SQLite file (SQLite has no LISTEN):
+        a look at the log's head every `HEAD_POLL_SECONDS`, one indexed read."""
+        last = self.head()
+        while not self.stopping.wait(HEAD_POLL_SECONDS):
+            try:
+                head = self.head()
+            except Exception:  # a read failing now is retried at the next look
+                log.debug("reading the log's head failed", exc_info=True)
+                continue
+            if head != last:
+                last = head
+                self.wake.set()
 
     def _listen(self) -> None:
         """Wake on PostgreSQL NOTIFY from the event table (other processes' writes)."""

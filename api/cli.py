@@ -13,7 +13,7 @@ from rich.console import Console
 from incidents.application import FieldLog
 from incidents.config import ConfigurationError, Settings
 from incidents.errors import DomainError
-from projections.process import WorkerProcess
+from projections.process import WorkerProcess, stop_with_parent
 
 cli = typer.Typer(
     help="fieldlog: an event-sourced incident log for field-crew safety events.",
@@ -380,6 +380,7 @@ def projections_run() -> None:
     worker = ProjectionWorker(app)
     console.print(f"projection worker following the log (head {worker.head()}); Ctrl-C stops")
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
+    stop_with_parent()
     try:
         worker.run_forever()
     except KeyboardInterrupt:

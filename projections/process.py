@@ -69,6 +69,23 @@ class WorkerProcess:
                 self.process = self._spawn()
 
 
+def stop_with_parent() -> None:
+    """In a worker started by `serve`, on Linux: the kernel sends it SIGTERM the moment
+    `serve` dies. (uvicorn re-raises the SIGTERM it handled once it has shut down, so
+    `serve` may end without running its own clean-up.) Elsewhere `parent_gone` is
+    checked every second."""
+    if os.environ.get(PARENT_ENV) is None or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_PDEATHSIG) is not available; checking every second")
+
+
 def parent_gone() -> bool:
     """True when the `serve` that started this worker is no longer its parent."""
     parent = os.environ.get(PARENT_ENV)

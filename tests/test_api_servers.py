@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -306,3 +307,70 @@ def test_given_a_feed_stream_open_on_one_server_when_the_other_stores_an_event_t
     assert data["event_id"] == event["event_id"]
     assert frame["id"] == str(stored.json()["position"])
     assert frame["event"] == "ObservationRecorded"
+
+
+# --- the projection worker `serve` runs ---------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_serve_projects_in_a_worker_process_of_its_own_that_ends_with_it(
+    tmp_path: Path,
+) -> None:
+    """Given `fieldlog serve` on a demo SQLite store, when a crew files a patrol, then
+    its own list shows it at once (projected by the worker process `serve` started);
+    when `serve` is killed outright, then its worker does not outlive it."""
+    url = f"sqlite:///{tmp_path}/fieldlog.sqlite"
+    environment = {"FIELDLOG_DB": url, "FIELDLOG_SECRET_KEY": os.environ["FIELDLOG_SECRET_KEY"]}
+    fieldlog = FieldLog(Settings.from_env(environment))
+    try:
+        load_demo(fieldlog)
+        tokens = issue_tokens(fieldlog)
+    finally:
+        fieldlog.close()
+    env = {k: v for k, v in os.environ.items() if k != "FIELDLOG_PROJECTIONS"}
+    server = start_server({**env, **environment}, tmp_path, "own-worker")
+    try:
+        wait_until_up(server)
+        workers = children_of(server.process.pid)
+        assert len(workers) == 1, server.output()
+        assert b"projections" in Path(f"/proc/{workers[0]}/cmdline").read_bytes()
+        patrol = new_event(
+            "PatrolStarted",
+            str(uuid4()),
+            crew_id="chikan-mv-om",
+            line="10kV 赤坎线",
+            people=["zhou-lihui"],
+        )
+        with httpx.Client(base_url=server.base_url, headers=tokens["crew"]) as crew:
+            assert crew.post("/v1/events", json=patrol).status_code == 201
+            listed = crew.get("/v1/patrols", params={"crew_id": "chikan-mv-om"}).json()
+        assert patrol["stream_id"] in {p["patrol_id"] for p in listed["items"]}
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while alive(workers[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(workers[0])

@@ -6,7 +6,8 @@ then, once the worker has caught up with the log's head, the read side must coun
 event once: the incident list holds exactly the incidents filed, each crew's timeline
 exactly the events filed for it, and the recognition report's rescues and thanks are
 those of the filed events (no event lost, none applied twice). Compared with the same
-load against a single `fieldlog serve` (inline projections) in the same run.
+load against a single `fieldlog serve` (with the projection worker it runs itself) in
+the same run.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def bench_scaleout(ctx: Context) -> None:
             scaled.rate,
             "ev/s",
             ceiling=single.rate,
-            ceiling_name="1 × fieldlog serve, inline",
+            ceiling_name="1 × fieldlog serve",
             ratio=ratio,
             detail=f"p50 {percentile(lat, 50) or 0:.1f}ms p99 {percentile(lat, 99) or 0:.1f}ms "
             f"n={scaled.count}; worker caught up {checks['catch_up_s']:.1f} s after the load",

@@ -378,9 +378,9 @@ def projections_run() -> None:
 
     app = open_fieldlog()
     worker = ProjectionWorker(app)
-    console.print(f"projection worker following the log (head {worker.head()}); Ctrl-C stops")
-    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
     stop_with_parent()
+    console.print(f"projection worker following the log (head {worker.head()}); Ctrl-C stops")
     try:
         worker.run_forever()
     except KeyboardInterrupt:

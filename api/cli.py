@@ -13,7 +13,7 @@ from rich.console import Console
 from incidents.application import FieldLog
 from incidents.config import ConfigurationError, Settings
 from incidents.errors import DomainError
-from projections.process import WorkerProcess, stop_with_parent
+from projections.process import PARENT_ENV, WorkerProcess, stop_with_parent
 
 cli = typer.Typer(
     help="fieldlog: an event-sourced incident log for field-crew safety events.",
@@ -380,7 +380,11 @@ def projections_run() -> None:
     worker = ProjectionWorker(app)
     signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
     stop_with_parent()
-    console.print(f"projection worker following the log (head {worker.head()}); Ctrl-C stops")
+    started_by = os.environ.get(PARENT_ENV)
+    stops = f"stops with fieldlog serve (pid {started_by})" if started_by else "Ctrl-C stops"
+    console.print(
+        f"projection worker following the log (head {worker.head()}); {stops}", soft_wrap=True
+    )
     try:
         worker.run_forever()
     except KeyboardInterrupt:

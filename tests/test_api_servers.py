@@ -85,6 +85,18 @@ def stop(server: Server) -> None:
             server.process.wait(timeout=10)
 
 
+def demo_store(url: str) -> tuple[dict[str, str], Tokens]:
+    """The demo stories in the store at `url`, the environment a server needs for it (the
+    master secret conftest sets for every test store), and a token per role."""
+    environment = {"FIELDLOG_DB": url, "FIELDLOG_SECRET_KEY": os.environ["FIELDLOG_SECRET_KEY"]}
+    fieldlog = FieldLog(Settings.from_env(environment))
+    try:
+        load_demo(fieldlog)
+        return environment, issue_tokens(fieldlog)
+    finally:
+        fieldlog.close()
+
+
 @pytest.fixture(scope="module", params=STORES)
 def servers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -98,14 +110,7 @@ def servers(
             pytest.skip("FIELDLOG_TEST_POSTGRES is not set")
         reset_postgres(POSTGRES_URL)
         url = POSTGRES_URL
-    # the master secret conftest sets for every test store; the servers inherit it
-    environment = {"FIELDLOG_DB": url, "FIELDLOG_SECRET_KEY": os.environ["FIELDLOG_SECRET_KEY"]}
-    fieldlog = FieldLog(Settings.from_env(environment))
-    try:
-        load_demo(fieldlog)
-        tokens = issue_tokens(fieldlog)
-    finally:
-        fieldlog.close()
+    environment, tokens = demo_store(url)
 
     env = {**os.environ, **environment}
     started: list[Server] = []
@@ -342,13 +347,7 @@ def test_serve_projects_in_a_worker_process_of_its_own_that_ends_with_it(
     its own list shows it at once (projected by the worker process `serve` started);
     when `serve` is killed outright, then its worker does not outlive it."""
     url = f"sqlite:///{tmp_path}/fieldlog.sqlite"
-    environment = {"FIELDLOG_DB": url, "FIELDLOG_SECRET_KEY": os.environ["FIELDLOG_SECRET_KEY"]}
-    fieldlog = FieldLog(Settings.from_env(environment))
-    try:
-        load_demo(fieldlog)
-        tokens = issue_tokens(fieldlog)
-    finally:
-        fieldlog.close()
+    environment, tokens = demo_store(url)
     env = {k: v for k, v in os.environ.items() if k != "FIELDLOG_PROJECTIONS"}
     server = start_server({**env, **environment}, tmp_path, "own-worker")
     try:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import openapi, pages, problems
+from api.heap import freeze_startup_objects
 from api.limits import BodyLimitMiddleware
 from api.ratelimit import RateLimiter
 from api.responses import OrjsonResponse
@@ -25,7 +26,13 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def served_app() -> FastAPI:
+    """The app as `fieldlog serve` runs it: a long-lived process, so its start-up
+    objects are frozen out of the garbage collector's walks (`api.heap`)."""
+    return create_app(freeze_heap=True)
+
+
+def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         fieldlog = FieldLog(settings or Settings.from_env())
@@ -37,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rate_limiter = RateLimiter(fieldlog.settings.rate_limit)
         app.state.projections = worker
         app.state.read_model = ProjectedReadModel(worker)
+        if freeze_heap:
+            freeze_startup_objects()
         try:
             yield
         finally:

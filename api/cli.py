@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from api.heap import freeze_startup_objects
 from incidents.application import FieldLog
 from incidents.config import ConfigurationError, Settings
 from incidents.errors import DomainError
@@ -57,7 +58,7 @@ def serve(
     worker = own_projection_worker()
     try:
         uvicorn.run(
-            "api.app:create_app",
+            "api.app:served_app",
             factory=True,
             host=host,
             port=port,
@@ -380,6 +381,7 @@ def projections_run() -> None:
     worker = ProjectionWorker(app)
     signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
     stop_with_parent()
+    freeze_startup_objects()
     started_by = os.environ.get(PARENT_ENV)
     stops = f"stops with fieldlog serve (pid {started_by})" if started_by else "Ctrl-C stops"
     console.print(

@@ -8,7 +8,8 @@ PostgreSQL), but the library's own recorder: no client-id table, no integrity ch
 no sealing. Saving one `Entry` per event is the least any event-sourced write can do.
 
 Run as a module it serves that save over HTTP (`POST /v1/events`, `POST /v1/sync`)
-with the same FastAPI and uvicorn settings as `fieldlog serve`: no authentication, no
+with the same FastAPI and uvicorn settings as `fieldlog serve` (start-up objects frozen
+out of the garbage collector's walks too): no authentication, no
 validation, no decision, no idempotency look-up.
 """
 
@@ -29,6 +30,7 @@ from eventsourcing.persistence import InternalError
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
+from api.heap import freeze_startup_objects
 from api.responses import OrjsonResponse
 from incidents.config import postgres_env, sqlite_env
 
@@ -69,6 +71,7 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state["log"] = open_bare(os.environ["FIELDLOG_DB"])
+        freeze_startup_objects()  # as `fieldlog serve` does
         try:
             yield
         finally:

@@ -103,7 +103,7 @@ def uvicorn_asyncio(env: dict[str, str], logdir: Path, workers: int) -> Process:
         sys.executable,
         "-m",
         "uvicorn",
-        "api.app:create_app",
+        "api.app:served_app",
         "--factory",
         "--host",
         "127.0.0.1",

@@ -36,6 +36,25 @@ class Tx:
         elif rows:
             self.cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
 
+    def insert_rows(
+        self, table: str, types: Sequence[str], rows: Sequence[Sequence[Any]], then: str = ""
+    ) -> None:
+        """Insert many rows in one statement. On PostgreSQL the rows go as one array per
+        column in binary (`unnest`): psycopg's executemany dumps and sends row by row, and
+        a queue of 500 events spent 5 ms of CPU per table there, 0.6 ms this way. `types`
+        are the PostgreSQL column types, in column order; `then` follows the rows (e.g.
+        `ON CONFLICT DO NOTHING`)."""
+        if not rows:
+            return
+        if self.qmark:
+            marks = ", ".join("?" * len(types))
+            self.cursor.executemany(f"INSERT INTO {table} VALUES ({marks}) {then}", rows)
+            return
+        arrays = ", ".join(f"%b::{t}[]" for t in types)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        sql = f"INSERT INTO {table} SELECT * FROM unnest({arrays}) {then}"
+        self.cursor.execute(sql.encode(), columns)
+
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self.rows(sql, params)]
 

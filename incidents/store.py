@@ -23,12 +23,13 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import (
-    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
+from psycopg import Cursor
+from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from incidents.config import Settings, sqlite_path
@@ -106,8 +107,9 @@ class TransactionSteps(ABC):
         return stream_id.hex if self.hex_ids else stream_id
 
     def _record_client_events(self, tx: Tx, client_events: Sequence[Any]) -> None:
-        tx.executemany(
-            f"INSERT INTO {CLIENT_TABLE} VALUES (%s, %s, %s, %s)",
+        tx.insert_rows(
+            CLIENT_TABLE,
+            ("text", "uuid", "bigint", "text"),
             [(e, self._id(s), v, f) for e, s, v, f in client_events],
         )
 
@@ -164,8 +166,9 @@ class TransactionSteps(ABC):
             for p, e in zip(positions, events, strict=True)
         ]
         links = chain(previous, rows)
-        tx.executemany(
-            f"INSERT INTO {INTEGRITY_TABLE} VALUES (%s, %s, %s)",
+        tx.insert_rows(
+            INTEGRITY_TABLE,
+            ("bigint", "bigint", "text"),
             [(link.position, link.previous_position, link.hash) for link in links],
         )
         return links[-1].position, bytes.fromhex(links[-1].hash)
@@ -372,6 +375,11 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
         schema = Identifier(self.datastore.schema)
         self.client_table = Composed([schema, SQL("."), Identifier(CLIENT_TABLE)])
         self.events_table = Composed([schema, SQL("."), Identifier(self.events_table_name)])
+        self.insert_arrays_statement = SQL(
+            "INSERT INTO {table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(table=self.events_table, id_type=Identifier(self.datastore.originator_id_type))
         self.client_lookup = (
             "SELECT c.event_id, c.stream_id, c.version, c.fingerprint, "
             f"e.notification_id AS position FROM {CLIENT_TABLE} c JOIN "
@@ -415,7 +423,7 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
             self._lock_table(curs)
             self._notify_channel(curs)
             with conn.cursor() as inserting:
-                PostgresAggregateRecorder._insert_stored_events(self, inserting, sealed)
+                self._insert_stored_events(inserting, sealed)
                 pipeline.sync()
                 positions = [row["notification_id"] for row in inserting.fetchall()]
             if kwargs.get("erase_keys"):
@@ -423,6 +431,18 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
             linked = self._link(tx, positions, sealed)
         self._last_link = linked  # committed
         return positions
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        """The library's insert, with the events sent as four arrays in binary instead
+        of one array of its composite type in text (dumped field by field in Python:
+        a tenth of a queue's CPU)."""
+        columns = zip(
+            *((e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events),
+            strict=True,
+        )
+        curs.execute(self.insert_arrays_statement, [list(column) for column in columns])
 
     def incident_key(self, incident_id: UUID) -> bytes | None:
         rows = self.query(

@@ -99,8 +99,11 @@ class Catalog(FieldlogProjection):
                 )
             else:
                 moved.append((body["status"], dumps(body), patrol_id))
-        tx.executemany(
-            "INSERT INTO rm_patrols VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", started
+        tx.insert_rows(
+            "rm_patrols",
+            ("text", "text", "text", "bigint", "text"),
+            started,
+            "ON CONFLICT DO NOTHING",
         )
         tx.executemany("UPDATE rm_patrols SET status = %s, body = %s WHERE patrol_id = %s", moved)
         for incident_id, held in self._incidents.items():
@@ -124,14 +127,9 @@ class Catalog(FieldlogProjection):
         self._person_timeline.extend((person, occurred, position) for person in sorted(named))
 
     def _write_timelines(self, tx: Tx) -> None:
-        tx.executemany(
-            "INSERT INTO rm_crew_timeline VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            self._timeline,
-        )
-        tx.executemany(
-            "INSERT INTO rm_person_timeline VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-            self._person_timeline,
-        )
+        keys = ("text", "bigint", "bigint")
+        tx.insert_rows("rm_crew_timeline", keys, self._timeline, "ON CONFLICT DO NOTHING")
+        tx.insert_rows("rm_person_timeline", keys, self._person_timeline, "ON CONFLICT DO NOTHING")
         self._timeline, self._person_timeline = [], []
 
     # --- patrols ----------------------------------------------------------------

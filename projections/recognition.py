@@ -63,16 +63,16 @@ ENVELOPE = frozenset(
 )
 
 
-INSERTS = {
-    "rc_incidents": "INSERT INTO rc_incidents VALUES (%s, %s) ON CONFLICT DO NOTHING",
-    "rc_entries": "INSERT INTO rc_entries VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-    "rc_participants": "INSERT INTO rc_participants VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-    "rc_acts": "INSERT INTO rc_acts VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-    "rc_act_people": "INSERT INTO rc_act_people VALUES (%s, %s) ON CONFLICT DO NOTHING",
-    "rc_thanks": "INSERT INTO rc_thanks VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-    "rc_commendations": "INSERT INTO rc_commendations VALUES (%s, %s, %s, %s, NULL) "
-    "ON CONFLICT DO NOTHING",
-    "rc_nominees": "INSERT INTO rc_nominees VALUES (%s, %s) ON CONFLICT DO NOTHING",
+# Each table's PostgreSQL column types, for inserting a run's rows as arrays.
+COLUMNS = {
+    "rc_incidents": ("text", "text"),
+    "rc_entries": ("text", "text", "text"),
+    "rc_participants": ("text", "text", "text"),
+    "rc_acts": ("text", "text", "text", "bigint"),
+    "rc_act_people": ("text", "text"),
+    "rc_thanks": ("text", "text", "text", "bigint"),
+    "rc_commendations": ("text", "text", "text", "bigint", "bigint"),
+    "rc_nominees": ("text", "text"),
 }
 
 
@@ -90,7 +90,7 @@ class Recognition(FieldlogProjection):
         self.begin_run()
 
     def begin_run(self) -> None:
-        self._held: dict[str, list[tuple[Any, ...]]] = {table: [] for table in INSERTS}
+        self._held: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
         self._owners: dict[str, str] = {}  # incident -> crew, as far as this run knows
 
     def end_run(self, tx: Tx) -> None:
@@ -99,7 +99,7 @@ class Recognition(FieldlogProjection):
 
     def _write_held(self, tx: Tx) -> None:
         for table, rows in self._held.items():
-            tx.executemany(INSERTS[table], rows)
+            tx.insert_rows(table, COLUMNS[table], rows, "ON CONFLICT DO NOTHING")
             rows.clear()
 
     def _owner(self, tx: Tx, incident_id: str) -> str:
@@ -169,6 +169,7 @@ class Recognition(FieldlogProjection):
                 incident_id,
                 self._owner(tx, incident_id),
                 micros(event["occurred_at"]),
+                None,  # approved_us
             )
         )
         self._held["rc_nominees"].extend(

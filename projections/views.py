@@ -132,8 +132,13 @@ class PostgresView(PostgresTrackingRecorder):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
     def transact(self, trackings: Sequence[Tracking], work: Callable[[Tx], None]) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            work(Tx(curs, qmark=False))
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline() as pipeline,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            work(Tx(curs, qmark=False, pipeline=pipeline))
             for tracking in trackings:
                 self._insert_tracking(curs, tracking)
 

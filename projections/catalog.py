@@ -55,6 +55,7 @@ class Held:
     entries: list[dict[str, Any]]
     erased: bool
     version: int
+    new: bool = False  # opened in this run: inserted at its end, not updated
 
 
 def dumps(value: Any) -> str:
@@ -64,7 +65,9 @@ def dumps(value: Any) -> str:
 class Catalog(FieldlogProjection):
     """A run of events is applied in memory first: each patrol, incident and commendation
     it touches is read once and written once, and the timelines get one multi-row
-    insert, however many of the run's events they hold."""
+    insert, however many of the run's events they hold. Every write waits for the run's
+    end, and no read asks for a row the run itself has written: a run can be worked out
+    before it takes SQLite's write lock (`projections.views`)."""
 
     name = "catalog"
     schema = SCHEMA
@@ -85,6 +88,7 @@ class Catalog(FieldlogProjection):
         self._new_patrols: dict[str, int] = {}  # started in this run: patrol id → started_us
         self._incidents: dict[str, Held] = {}
         self._commendations: dict[str, dict[str, Any]] = {}
+        self._new_commendations: dict[str, int] = {}  # nominated in this run → nominated_us
         self._timeline: list[tuple[Any, ...]] = []
         self._person_timeline: list[tuple[Any, ...]] = []
 
@@ -108,12 +112,28 @@ class Catalog(FieldlogProjection):
         tx.executemany("UPDATE rm_patrols SET status = %s, body = %s WHERE patrol_id = %s", moved)
         for incident_id, held in self._incidents.items():
             self._write_incident(tx, incident_id, held)
-        for body in self._commendations.values():
-            tx.execute(
-                "UPDATE rm_commendations SET status = %s, body = %s WHERE commendation_id = %s",
-                (body["status"], dumps(body), body["commendation_id"]),
-            )
+        self._write_commendations(tx)
         self.begin_run()
+
+    def _write_commendations(self, tx: Tx) -> None:
+        nominated, moved = [], []
+        for commendation_id, body in self._commendations.items():
+            if commendation_id in self._new_commendations:
+                nominated_us = self._new_commendations[commendation_id]
+                nominated.append(
+                    (commendation_id, body["crew_id"], body["status"], nominated_us, dumps(body))
+                )
+            else:
+                moved.append((body["status"], dumps(body), commendation_id))
+        tx.insert_rows(
+            "rm_commendations",
+            ("text", "text", "text", "bigint", "text"),
+            nominated,
+            "ON CONFLICT DO NOTHING",
+        )
+        tx.executemany(
+            "UPDATE rm_commendations SET status = %s, body = %s WHERE commendation_id = %s", moved
+        )
 
     # --- timelines --------------------------------------------------------------
 
@@ -179,21 +199,8 @@ class Catalog(FieldlogProjection):
     # --- incidents --------------------------------------------------------------
 
     def on_IncidentOpened(self, tx: Tx, stored: Published, position: int) -> None:
-        state = list_state([stored])
-        tx.execute(
-            "INSERT INTO rm_incidents (incident_id, crew_id, kind, status, opened_us, version, "
-            "state, entries) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (
-                stored["stream_id"],
-                stored["crew_id"],
-                state["kind"],
-                state["status"],
-                micros(state["opened_at"]),
-                stored["version"],
-                dumps(state),
-                dumps([stored]),
-            ),
-        )
+        if stored["stream_id"] not in self._incidents:
+            self._incidents[stored["stream_id"]] = Held([stored], False, stored["version"], True)
         self._timelines(stored, stored["crew_id"])
 
     def _incident_event(self, tx: Tx, stored: Published, position: int) -> None:
@@ -224,6 +231,24 @@ class Catalog(FieldlogProjection):
     @staticmethod
     def _write_incident(tx: Tx, incident_id: str, held: Held) -> None:
         state = list_state(held.entries)
+        if held.new:
+            tx.execute(
+                "INSERT INTO rm_incidents (incident_id, crew_id, kind, status, opened_us, "
+                "version, erased, state, entries) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (
+                    incident_id,
+                    held.entries[0]["crew_id"],
+                    state["kind"],
+                    state["status"],
+                    micros(state["opened_at"]),
+                    held.version,
+                    int(held.erased),
+                    dumps(state),
+                    dumps(held.entries),
+                ),
+            )
+            return
         tx.execute(
             "UPDATE rm_incidents SET kind = %s, status = %s, opened_us = %s, version = %s, "
             "erased = %s, state = %s, entries = %s WHERE incident_id = %s",
@@ -262,10 +287,9 @@ class Catalog(FieldlogProjection):
     # --- commendations ----------------------------------------------------------
 
     def on_CommendationNominated(self, tx: Tx, stored: Published, position: int) -> None:
-        owner = tx.one(
-            "SELECT crew_id FROM rm_incidents WHERE incident_id = %s", (stored["incident_id"],)
-        )
-        crew_id = owner["crew_id"] if owner else ""
+        if stored["stream_id"] in self._commendations:
+            return
+        crew_id = self._crew_of_incident(tx, stored["incident_id"])
         body = {
             "commendation_id": stored["stream_id"],
             "status": "nominated",
@@ -280,12 +304,16 @@ class Catalog(FieldlogProjection):
             "decided_at": None,
             "version": stored["version"],
         }
-        tx.execute(
-            "INSERT INTO rm_commendations VALUES (%s, %s, 'nominated', %s, %s) "
-            "ON CONFLICT DO NOTHING",
-            (body["commendation_id"], crew_id, micros(stored["occurred_at"]), dumps(body)),
-        )
+        self._commendations[body["commendation_id"]] = body
+        self._new_commendations[body["commendation_id"]] = micros(stored["occurred_at"])
         self._timelines(stored, None)
+
+    def _crew_of_incident(self, tx: Tx, incident_id: str) -> str:
+        held = self._incidents.get(incident_id)
+        if held is not None:
+            return str(held.entries[0]["crew_id"])
+        row = tx.one("SELECT crew_id FROM rm_incidents WHERE incident_id = %s", (incident_id,))
+        return str(row["crew_id"]) if row else ""
 
     def _commendation_event(self, tx: Tx, stored: Published, position: int) -> None:
         body = self._held(

@@ -78,8 +78,10 @@ COLUMNS = {
 
 class Recognition(FieldlogProjection):
     """A run's new rows are held and written table by table at its end (one statement
-    per table, not several round trips per fact on PostgreSQL); a handler that reads or
-    changes rows writes what is held first."""
+    per table, not several round trips per fact on PostgreSQL); a handler that changes
+    rows writes what is held first. No read asks for a row the run itself has written
+    (what the run knows it remembers): a run can be worked out before it takes SQLite's
+    write lock (`projections.views`)."""
 
     name = "recognition"
     schema = SCHEMA
@@ -92,6 +94,8 @@ class Recognition(FieldlogProjection):
     def begin_run(self) -> None:
         self._held: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
         self._owners: dict[str, str] = {}  # incident -> crew, as far as this run knows
+        # entry -> (incident, content) for the entries this run filed or corrected
+        self._contents: dict[str, tuple[str, dict[str, Any]]] = {}
 
     def end_run(self, tx: Tx) -> None:
         self._write_held(tx)
@@ -123,6 +127,7 @@ class Recognition(FieldlogProjection):
         self._held["rc_entries"].append(
             (event["event_id"], incident_id, orjson.dumps(content).decode())
         )
+        self._contents[event["event_id"]] = (incident_id, content)
         self._write_facts(tx, event["event_id"], incident_id, content)
 
     on_EmergencyServicesCalled = _counted
@@ -133,19 +138,24 @@ class Recognition(FieldlogProjection):
     def on_EntryCorrected(self, tx: Tx, event: Published, _: int) -> None:
         self._write_held(tx)  # the corrected entry and its facts may be held
         corrected = event["corrects_event_id"]
-        row = tx.one(
-            "SELECT incident_id, content FROM rc_entries WHERE event_id = %s", (corrected,)
-        )
-        if row is None:
-            return
-        content = apply_changes(orjson.loads(row["content"]), event["changes"])
+        known = self._contents.get(corrected)
+        if known is None:
+            row = tx.one(
+                "SELECT incident_id, content FROM rc_entries WHERE event_id = %s", (corrected,)
+            )
+            if row is None:
+                return
+            known = (row["incident_id"], orjson.loads(row["content"]))
+        incident_id, content = known
+        content = apply_changes(content, event["changes"])
+        self._contents[corrected] = (incident_id, content)
         tx.execute(
             "UPDATE rc_entries SET content = %s WHERE event_id = %s",
             (orjson.dumps(content).decode(), corrected),
         )
         for table in ("rc_acts", "rc_act_people", "rc_participants", "rc_thanks"):
             tx.execute(f"DELETE FROM {table} WHERE event_id = %s", (corrected,))
-        self._write_facts(tx, corrected, row["incident_id"], content)
+        self._write_facts(tx, corrected, incident_id, content)
 
     def _write_facts(
         self, tx: Tx, event_id: str, incident_id: str, content: dict[str, Any]

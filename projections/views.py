@@ -121,6 +121,10 @@ class SQLiteView(SQLiteTrackingRecorder):
             tx.execute("DELETE FROM tracking WHERE application_name = %s", (application_name,))
 
 
+# A transaction-scoped advisory lock per view, in a class of fieldlog's own.
+VIEW_LOCK = b"SELECT pg_advisory_xact_lock(7415, hashtext(%s))"
+
+
 class PostgresView(PostgresTrackingRecorder):
     def __init__(
         self, datastore: PostgresDatastore, schema: Sequence[str], tables: Sequence[str]
@@ -132,12 +136,19 @@ class PostgresView(PostgresTrackingRecorder):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
     def transact(self, trackings: Sequence[Tracking], work: Callable[[Tx], None]) -> None:
+        """`work` and the new positions in one transaction, which first takes a lock
+        per view (until it ends): a worker whose run overlaps another's uncommitted run
+        waits for it, then its check of the positions sees that they moved. (Without it
+        both checks passed, and the library's tracking accepts any newer position: the
+        overlap was applied twice.) On SQLite the single writer does the same."""
         with (
             self.datastore.get_connection() as conn,
             conn.pipeline() as pipeline,
             conn.transaction(),
             conn.cursor() as curs,
         ):
+            for name in sorted({t.application_name for t in trackings}):  # one order: no deadlock
+                curs.execute(VIEW_LOCK, (name,))
             work(Tx(curs, qmark=False, pipeline=pipeline))
             for tracking in trackings:
                 self._insert_tracking(curs, tracking)

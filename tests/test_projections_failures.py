@@ -322,3 +322,32 @@ def test_a_worker_stopped_half_way_is_finished_by_another_process(
     mine = answers(projected.model, QUESTIONS)
     reference = answers(make_reader(app, "log").model, QUESTIONS)
     assert differences(mine, reference) == []
+
+
+def test_a_worker_whose_run_overlaps_another_workers_uncommitted_run_waits_and_skips_it(
+    app: FieldLog, restarted: Callable[[], FieldLog], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers start from the same positions; the first is still writing its run
+    (ending half-way through an incident) when the second starts a longer one. The
+    second waits for the first to commit, sees the views moved, and applies only what
+    follows: nothing is applied twice, nothing of the incident is lost."""
+    file_stories(app)
+    d = Drowning(crew_id=CHIKAN_MV)
+    opened, *_ = given(app, *d.rescue()[:5], d.thanks())
+    first, second = ProjectionWorker(app), ProjectionWorker(restarted())
+    original = Catalog.on_IncidentOpened
+    racing: list[threading.Thread] = []
+
+    def handler(self: Any, tx: Any, event: Any, position: int) -> None:
+        if position == opened.position and not racing:
+            racing.append(threading.Thread(target=second.catch_up))
+            racing[0].start()
+            racing[0].join(timeout=1.0)  # it must wait for this run to commit
+        original(self, tx, event, position)
+
+    monkeypatch.setattr(Catalog, "on_IncidentOpened", handler)
+    first.catch_up(batch=(opened.position or 0) + 2)  # the incident's first three events
+    racing[0].join(timeout=30)
+
+    assert set(second.positions().values()) == {second.head()}
+    agree_with_the_log(app, make_reader(app, "projected"))

@@ -66,8 +66,8 @@ class Catalog(FieldlogProjection):
     """A run of events is applied in memory first: each patrol, incident and commendation
     it touches is read once and written once, and the timelines get one multi-row
     insert, however many of the run's events they hold. Every write waits for the run's
-    end, and no read asks for a row the run itself has written: a run can be worked out
-    before it takes SQLite's write lock (`projections.views`)."""
+    end, and no read asks for a row the run itself has written: on PostgreSQL, where the
+    run's writes are pipelined, every read makes the run wait for them."""
 
     name = "catalog"
     schema = SCHEMA
@@ -94,46 +94,13 @@ class Catalog(FieldlogProjection):
 
     def end_run(self, tx: Tx) -> None:
         self._write_timelines(tx)
-        started, moved = [], []
-        for patrol_id, body in self._patrols.items():
-            if patrol_id in self._new_patrols:
-                started_us = self._new_patrols[patrol_id]
-                started.append(
-                    (patrol_id, body["crew_id"], body["status"], started_us, dumps(body))
-                )
-            else:
-                moved.append((body["status"], dumps(body), patrol_id))
-        tx.insert_rows(
-            "rm_patrols",
-            ("text", "text", "text", "bigint", "text"),
-            started,
-            "ON CONFLICT DO NOTHING",
-        )
-        tx.executemany("UPDATE rm_patrols SET status = %s, body = %s WHERE patrol_id = %s", moved)
+        _write_bodies(tx, "rm_patrols", "patrol_id", self._patrols, self._new_patrols)
         for incident_id, held in self._incidents.items():
             self._write_incident(tx, incident_id, held)
-        self._write_commendations(tx)
+        _write_bodies(
+            tx, "rm_commendations", "commendation_id", self._commendations, self._new_commendations
+        )
         self.begin_run()
-
-    def _write_commendations(self, tx: Tx) -> None:
-        nominated, moved = [], []
-        for commendation_id, body in self._commendations.items():
-            if commendation_id in self._new_commendations:
-                nominated_us = self._new_commendations[commendation_id]
-                nominated.append(
-                    (commendation_id, body["crew_id"], body["status"], nominated_us, dumps(body))
-                )
-            else:
-                moved.append((body["status"], dumps(body), commendation_id))
-        tx.insert_rows(
-            "rm_commendations",
-            ("text", "text", "text", "bigint", "text"),
-            nominated,
-            "ON CONFLICT DO NOTHING",
-        )
-        tx.executemany(
-            "UPDATE rm_commendations SET status = %s, body = %s WHERE commendation_id = %s", moved
-        )
 
     # --- timelines --------------------------------------------------------------
 
@@ -337,6 +304,22 @@ class Catalog(FieldlogProjection):
     on_CommendationEndorsed = _commendation_event
     on_CommendationApproved = _commendation_event
     on_CommendationRejected = _commendation_event
+
+
+def _write_bodies(
+    tx: Tx, table: str, key: str, bodies: dict[str, dict[str, Any]], new: dict[str, int]
+) -> None:
+    """A list's rows (patrols, commendations: id, crew, status, time, body) as the run
+    left them: those it began (`new`: id → time) inserted, the others updated."""
+    begun, moved = [], []
+    for row_id, body in bodies.items():
+        if row_id in new:
+            begun.append((row_id, body["crew_id"], body["status"], new[row_id], dumps(body)))
+        else:
+            moved.append((body["status"], dumps(body), row_id))
+    columns = ("text", "text", "text", "bigint", "text")
+    tx.insert_rows(table, columns, begun, "ON CONFLICT DO NOTHING")
+    tx.executemany(f"UPDATE {table} SET status = %s, body = %s WHERE {key} = %s", moved)
 
 
 def list_state(entries: list[dict[str, Any]]) -> dict[str, Any]:

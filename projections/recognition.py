@@ -80,8 +80,8 @@ class Recognition(FieldlogProjection):
     """A run's new rows are held and written table by table at its end (one statement
     per table, not several round trips per fact on PostgreSQL); a handler that changes
     rows writes what is held first. No read asks for a row the run itself has written
-    (what the run knows it remembers): a run can be worked out before it takes SQLite's
-    write lock (`projections.views`)."""
+    (what the run knows it remembers): on PostgreSQL, where the run's writes are
+    pipelined, every read makes the run wait for them."""
 
     name = "recognition"
     schema = SCHEMA

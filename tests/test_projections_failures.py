@@ -351,3 +351,25 @@ def test_a_worker_whose_run_overlaps_another_workers_uncommitted_run_waits_and_s
 
     assert set(second.positions().values()) == {second.head()}
     agree_with_the_log(app, make_reader(app, "projected"))
+
+
+def test_a_refused_position_among_several_is_never_taken_for_accepted(app: FieldLog) -> None:
+    """One run records several views' positions; when any of them is refused (another
+    worker moved it first), the whole transaction is refused and nothing of it is kept,
+    however the statements before it were sent (pipelined on PostgreSQL)."""
+    from eventsourcing.persistence import Tracking
+
+    view = ProjectionWorker(app).projections[0].view
+    view.transact([Tracking("test/second", 5)], lambda tx: None)
+
+    def write(tx: Any) -> None:
+        tx.execute("INSERT INTO dir_crews VALUES (%s, %s)", ("test-crew", "Test crew"))
+
+    with pytest.raises(IntegrityError):
+        view.transact([Tracking("test/first", 3), Tracking("test/second", 5)], write)
+
+    assert not view.max_tracking_id("test/first")
+    assert (
+        view.read(lambda tx: tx.one("SELECT name FROM dir_crews WHERE crew_id = 'test-crew'"))
+        is None
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -114,9 +115,24 @@ class FieldLog(Application[UUID]):
                 processing_event.events.append(obj)
         processing_event.saved_kwargs.update(kwargs)
         recordings = self._record(processing_event)
+        self.remember_saved(obj for obj in objs if isinstance(obj, Stream))
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+    def remember_saved(self, streams: Iterable[Stream]) -> None:
+        """Cache a copy of each stream as just saved, so the next event on it is decided
+        without a read. (With fast-forwarding on, the library leaves the cache at the
+        version before the save, and every next read fetched the event just saved.)
+        A copy, because the caller may go on changing the stream it saved."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for stream in streams:
+            kept = deepcopy(stream)
+            if kept.collect_events():
+                raise AssertionError(f"stream {stream.id} has events not saved yet")
+            cache.put(stream.id, kept)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         """Wake in-process followers (the projection worker) after every save."""
@@ -137,10 +153,11 @@ class FieldLog(Application[UUID]):
     def _store(self, filed: sub.Submission, actor: Actor) -> Outcome:
         stream_id = UUID(filed.stream_id)
         fingerprint = filed.fingerprint()
-        for _ in range(MAX_RACE_RETRIES):
+        for attempt in range(MAX_RACE_RETRIES):
             # A resend is rare: rather than a look-up before every event, the client-id
-            # table's unique key refuses it in the save, and then it is looked up.
-            filing = Filing(self)
+            # table's unique key refuses it in the save, and then it is looked up. The
+            # first try decides on the process's cached streams (see `Filing`).
+            filing = Filing(self, cached=attempt == 0)
             stream = filing.decide_unless_known(filed, fingerprint, actor, look_first=False)
             if isinstance(stream, Outcome):
                 return stream
@@ -148,12 +165,16 @@ class FieldLog(Application[UUID]):
             try:
                 recordings = self.save(stream, client_events=[client_event])
             except RecordConflictError:
+                decided_on_cache = filing.cached
+                filing.read_afresh()
                 known = filing.known(filed, fingerprint, actor, fresh=True)
                 if known is not None:
                     return known
-                # Another writer got there first: look again, after a random pause so
-                # two writers on one stream do not collide in step.
-                time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - jitter, not a secret
+                # Another writer got there first, or the cached copy was behind: look
+                # again (after a random pause, so two writers on one stream do not
+                # collide in step).
+                if not decided_on_cache:
+                    time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - jitter, not a secret
                 continue
             position = recordings[-1].notification.id
             return Outcome(filed.event_id, filed.stream_id, "stored", stream.version, position)
@@ -278,6 +299,19 @@ class FieldLog(Application[UUID]):
             return None
         assert isinstance(stream, Stream)
         return stream
+
+    def cached_stream(self, stream_id: UUID) -> Stream | None:
+        """A copy of the stream as this process last read or saved it, without reading
+        the store (None if it is not cached); it may be behind the store."""
+        cache = self.repository.cache
+        if cache is None:
+            return None
+        try:
+            stream = cache.get(stream_id)
+        except KeyError:
+            return None
+        assert isinstance(stream, Stream)
+        return deepcopy(stream)
 
     def registered(self, stream_ids: Sequence[UUID]) -> set[UUID]:
         """Which of these people's and crews' streams exist. Remembered by the process:

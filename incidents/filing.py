@@ -2,6 +2,13 @@
 
 A `Filing` remembers the streams it loaded, so a tablet's queue is decided in capture
 order against the state its own earlier events produced, and saved in one transaction.
+
+A `cached` filing decides on the process's cached copies of the streams without
+reading the store (a single event's filing, first try). A copy may be behind the
+store, if another process wrote since; that is safe: of the other streams a decision
+uses only what never changes (that they exist, their crew), the save's version check
+refuses an event decided on a stale copy of its own stream (the caller then files it
+again, reading afresh), and a refusal is decided again on what the store holds.
 """
 
 from __future__ import annotations
@@ -37,15 +44,31 @@ STREAM_OF_TYPE: dict[str, type[Stream]] = {
 
 
 class Filing:
-    def __init__(self, app: FieldLog, known_ids: dict[str, ClientEvent] | None = None) -> None:
+    def __init__(
+        self,
+        app: FieldLog,
+        known_ids: dict[str, ClientEvent] | None = None,
+        cached: bool = False,
+    ) -> None:
         self.app = app
         self.streams: dict[UUID, Stream | None] = {}
         self.known_ids = known_ids
+        self.cached = cached
 
-    def find(self, stream_id: UUID) -> Stream | None:
+    def find(self, stream_id: UUID, to_open: bool = False) -> Stream | None:
+        """`to_open`: a cached filing takes a stream it has not cached for absent (the
+        save's unique key on the stream's first version refuses the opening if not)."""
         if stream_id not in self.streams:
-            self.streams[stream_id] = self.app.find_stream(stream_id)
+            found = self.app.cached_stream(stream_id) if self.cached else None
+            if found is None and not (self.cached and to_open):
+                found = self.app.find_stream(stream_id)
+            self.streams[stream_id] = found
         return self.streams[stream_id]
+
+    def read_afresh(self) -> None:
+        """Forget the streams decided on; read them from the store from now on."""
+        self.cached = False
+        self.streams.clear()
 
     def known_absent(self, stream_ids: Iterable[UUID]) -> None:
         """Streams the store was just asked about and does not hold."""
@@ -77,6 +100,9 @@ class Filing:
         try:
             return self.decide(filed, actor)
         except DomainError:
+            if self.cached:  # refused on copies that may be behind the store: look again
+                self.read_afresh()
+                return self.decide_unless_known(filed, fingerprint, actor, look_first)
             again = self.known(filed, fingerprint, actor, fresh=True)
             if again is None:
                 raise
@@ -131,7 +157,7 @@ class Filing:
         return stream
 
     def _open(self, filed: sub.Submission, actor: Actor) -> Stream:
-        existing = self.find(filed.stream_uuid)
+        existing = self.find(filed.stream_uuid, to_open=True)
         if existing is not None and not actor.owns(self.crew_of(existing)):
             raise NotFoundError(f"no such stream for crew {actor.crew_id}")
         if existing is not None:

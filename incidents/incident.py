@@ -7,7 +7,7 @@ intervals) is a pure fold in `incidents.replay`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -20,9 +20,10 @@ UNCORRECTABLE = ("EntryCorrected", "VictimDetailsRecorded", "PersonalDataErased"
 CORRECTABLE_ENVELOPE = ("occurred_at", "time_certainty")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entry:
-    """An entry of the incident as it now stands, for checking corrections."""
+    """An entry of the incident as it now stands, for checking corrections (frozen, and
+    its content never changed in place: a cached incident is copied a level deep)."""
 
     type: str
     recorded_by: str
@@ -122,7 +123,9 @@ class EntryCorrected(IncidentFact):
     def apply(self, aggregate: Any) -> None:
         super().apply(aggregate)
         target: Entry = aggregate.entries[self.corrects_event_id]
-        target.content = apply_changes(target.content, self.changes)
+        aggregate.entries[self.corrects_event_id] = replace(
+            target, content=apply_changes(target.content, self.changes)
+        )
 
 
 class IncidentReviewed(IncidentFact):

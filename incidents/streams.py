@@ -15,6 +15,7 @@ from incidents.submissions import Submission
 
 REGISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:fieldlog:registry")
 ENVELOPE = frozenset(Submission.model_fields)
+COPIED_CONTAINERS = (dict, list, set)
 
 
 @lru_cache(maxsize=65_536)
@@ -47,10 +48,25 @@ def server_fact_kwargs(event_id: UUID, occurred_at: datetime, recorded_by: str) 
 
 
 class Stream(Aggregate):
-    """Base for fieldlog's aggregates: the published event types it accepts."""
+    """Base for fieldlog's aggregates: the published event types it accepts.
+
+    A stream's state is plain values and containers of immutable values (frozen
+    entries, strings, datetimes), never changed inside a container's element.
+    """
 
     opening: ClassVar[type[Opening]]
     facts: ClassVar[dict[str, type[Fact]]] = {}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Stream:
+        """The aggregate cache hands every command its own copy; with the state kept
+        as the class docstring says, copying the containers is a deep copy, at a
+        fraction of `copy.deepcopy`'s walk (which cost ~10% of filing one event)."""
+        clone = object.__new__(type(self))
+        state = self.__dict__.copy()  # at once: another thread may be fast-forwarding it
+        clone.__dict__.update(
+            (k, v.copy() if isinstance(v, COPIED_CONTAINERS) else v) for k, v in state.items()
+        )
+        return clone
 
     def fact_class(self, filed: Submission) -> type[Fact]:
         try:

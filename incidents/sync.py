@@ -40,6 +40,7 @@ class Queue:
         self.results: list[Outcome | None] = [None] * len(self.raws)
         self.pending: list[Pending] = []
         self.same_as: dict[int, int] = {}
+        self.filing: Filing | None = None
 
     def decide(self) -> None:
         ids = [
@@ -48,6 +49,7 @@ class Queue:
             if isinstance(r, dict) and isinstance(r.get("event_id"), str)
         ]
         filing = Filing(self.app, known_ids=self.app.store.find_client_events(_canonical(ids)))
+        self.filing = filing
         opened = _opened_streams(self.raws)
         filing.known_absent(opened - self.app.store.existing_streams(list(opened)))
         first_seen: dict[str, tuple[int, str]] = {}
@@ -85,6 +87,11 @@ class Queue:
             for p in self.pending
         ]
         recordings = self.app.save(*(p.event for p in self.pending), client_events=client_events)
+        # Saved event by event (capture order across streams), so the streams are
+        # remembered here: each now stands as the queue's good events left it.
+        assert self.filing is not None  # decided first
+        saved = {p.event.originator_id for p in self.pending}
+        self.app.remember_saved(s for i, s in self.filing.streams.items() if i in saved and s)
         for p, recording in zip(self.pending, recordings, strict=True):
             self.results[p.index] = Outcome(
                 p.filed.event_id,

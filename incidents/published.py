@@ -47,17 +47,20 @@ TAGS: dict[str, Callable[[str], str]] = {
 }
 
 
+CONTAINERS = (dict, list)  # what orjson gives that may hold a tag
+
+
 def _plain(value: Any) -> Any:
     """A stored value with the library's `{"_type_", "_data_"}` tags made plain JSON."""
-    if isinstance(value, dict):
+    if type(value) is dict:
         if len(value) == 2 and "_type_" in value and "_data_" in value:
             tag = TAGS.get(value["_type_"])
             if tag is None:
                 raise Unknown(value["_type_"])
             return tag(value["_data_"])
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return {k: _plain(v) if type(v) in CONTAINERS else v for k, v in value.items()}
+    if type(value) is list:
+        return [_plain(v) if type(v) in CONTAINERS else v for v in value]
     return value
 
 
@@ -112,7 +115,9 @@ def _published(
     }
     for key, value in state.items():
         if key not in SKIPPED:
-            body[PUBLISHED_NAMES.get(key, key)] = _plain(value)
+            # Most values are text: only containers (and tags) go through `_plain`.
+            plain = _plain(value) if type(value) in CONTAINERS else value
+            body[PUBLISHED_NAMES.get(key, key)] = plain
     if name == VICTIM:
         for key in PERSONAL_FIELDS:
             body.pop(key, None)

@@ -76,8 +76,15 @@ class FieldlogProjection(Projection[Any]):
             if current != after:
                 raise StaleTrackingError(f"{self.name} is at {current}, not {after}")
         self.begin_run()
+        # Each type's handler looked up once a run: a `getattr` that misses raises and
+        # catches inside, and most events (observations) miss two of the three views.
+        handlers: dict[str, Any] = {}
         for event, position in events:
-            handler = getattr(self, f"on_{event['type']}", None)
+            kind = event["type"]
+            if kind in handlers:
+                handler = handlers[kind]
+            else:
+                handler = handlers[kind] = getattr(self, f"on_{kind}", None)
             if handler is not None:
                 handler(tx, event, position)
         self.end_run(tx)

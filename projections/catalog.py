@@ -110,8 +110,10 @@ class Catalog(FieldlogProjection):
         position = event["position"]
         if crew_id is not None:
             self._timeline.append((crew_id, occurred, position))
-        named = set(event.get("people") or []) | set(event.get("nominees") or [])
-        self._person_timeline.extend((person, occurred, position) for person in sorted(named))
+        people, nominees = event.get("people"), event.get("nominees")
+        if people or nominees:  # most events (observations) name nobody
+            named = {*(people or ()), *(nominees or ())}
+            self._person_timeline.extend((person, occurred, position) for person in sorted(named))
 
     def _write_timelines(self, tx: Tx) -> None:
         keys = ("text", "bigint", "bigint")

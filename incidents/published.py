@@ -12,7 +12,7 @@ anything this fast path does not know is handed to that reference path.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -64,6 +64,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _instant(value: Any) -> Any:
+    """An envelope's time: a tagged ISO datetime, as text (the general walk otherwise)."""
+    if type(value) is dict and value.get("_type_") == "datetime_iso":
+        return value["_data_"]
+    return _plain(value)
+
+
 @cache
 def _event_class(topic: str) -> tuple[str, int, type[Any]]:
     cls = resolve_topic(topic)
@@ -108,9 +115,9 @@ def _published(
         "stream_id": _stream_id(name, state, originator_id),
         "version": version,
         "position": position,
-        "occurred_at": _plain(state["occurred_at"]),
+        "occurred_at": _instant(state["occurred_at"]),
         "time_certainty": state["time_certainty"],
-        "recorded_at": _plain(state["timestamp"]),
+        "recorded_at": _instant(state["timestamp"]),
         "recorded_by": state["recorded_by"],
     }
     for key, value in state.items():
@@ -125,14 +132,20 @@ def _published(
     return body
 
 
+STREAM_KEYS = {**REGISTRY_KEYS, "MemberJoinedCrew": "crew_id", "MemberLeftCrew": "crew_id"}
+
+
 def _stream_id(name: str, state: dict[str, Any], originator_id: Any) -> str:
     """Registry streams are named by the person or crew id; the others by their UUID."""
-    key = REGISTRY_KEYS.get(name)
-    if key is None and name in ("MemberJoinedCrew", "MemberLeftCrew"):
-        key = "crew_id"
+    key = STREAM_KEYS.get(name)
     if key is not None:
         return str(state[key])
-    if isinstance(originator_id, str) and len(originator_id) == 32:  # SQLite keeps hex
-        h = originator_id
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    if type(originator_id) is str and len(originator_id) == 32:  # SQLite keeps hex
+        return _dashed(originator_id)
     return str(originator_id)
+
+
+@lru_cache(maxsize=65_536)
+def _dashed(h: str) -> str:
+    """A UUID's text from its hex (remembered: a run reads a stream's events together)."""
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -54,7 +54,7 @@ class Measured:
 
 def measured(label: str, result: LoadResult) -> Measured:
     lat = [x * 1000 for x in result.latencies]
-    failures = sum(n for status, n in result.statuses.items() if status >= 300)
+    failures = sum(n for status, n in result.statuses.items() if status >= 300) + result.dropped
     return Measured(
         label,
         result.rate,

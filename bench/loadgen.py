@@ -31,6 +31,7 @@ class LoadResult:
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)  # kept with keep_bodies
+    dropped: int = 0  # connections the server closed before the run ended
 
     @property
     def count(self) -> int:
@@ -108,7 +109,14 @@ async def _client(
             if time.perf_counter() >= deadline_box[0]:
                 break
             began = time.perf_counter()
-            status, body = await exchange(reader, writer, request)
+            try:
+                status, body = await exchange(reader, writer, request)
+            except (ConnectionError, asyncio.IncompleteReadError) as e:
+                # Counted as a failure of this run (its figure says FAILED), so one
+                # server that drops a connection does not take the other figures with it.
+                result.dropped += 1
+                result.errors.append(f"the server closed the connection: {e!r}")
+                break
             result.latencies.append(time.perf_counter() - began)
             result.statuses[status] += 1
             if keep_bodies:

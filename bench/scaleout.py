@@ -48,6 +48,7 @@ def split_load(servers: list[Process], works: list[ClientWork], seconds: float) 
             merged.latencies += p.latencies
             merged.statuses.update(p.statuses)
             merged.errors += p.errors
+            merged.dropped += p.dropped
             merged.bodies += p.bodies
         return merged
 

@@ -200,37 +200,27 @@ class Catalog(FieldlogProjection):
     @staticmethod
     def _write_incident(tx: Tx, incident_id: str, held: Held) -> None:
         state = list_state(held.entries)
+        columns = {
+            "kind": state["kind"],
+            "status": state["status"],
+            "opened_us": micros(state["opened_at"]),
+            "version": held.version,
+            "erased": int(held.erased),
+            "state": dumps(state),
+            "entries": dumps(held.entries),
+        }
         if held.new:
+            names = ["incident_id", "crew_id", *columns]
             tx.execute(
-                "INSERT INTO rm_incidents (incident_id, crew_id, kind, status, opened_us, "
-                "version, erased, state, entries) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                (
-                    incident_id,
-                    held.entries[0]["crew_id"],
-                    state["kind"],
-                    state["status"],
-                    micros(state["opened_at"]),
-                    held.version,
-                    int(held.erased),
-                    dumps(state),
-                    dumps(held.entries),
-                ),
+                f"INSERT INTO rm_incidents ({', '.join(names)}) "
+                f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING",
+                (incident_id, held.entries[0]["crew_id"], *columns.values()),
             )
             return
         tx.execute(
-            "UPDATE rm_incidents SET kind = %s, status = %s, opened_us = %s, version = %s, "
-            "erased = %s, state = %s, entries = %s WHERE incident_id = %s",
-            (
-                state["kind"],
-                state["status"],
-                micros(state["opened_at"]),
-                held.version,
-                int(held.erased),
-                dumps(state),
-                dumps(held.entries),
-                incident_id,
-            ),
+            f"UPDATE rm_incidents SET {', '.join(f'{k} = %s' for k in columns)} "
+            "WHERE incident_id = %s",
+            (*columns.values(), incident_id),
         )
 
     @staticmethod

@@ -66,6 +66,14 @@ def app(settings: Settings) -> Iterator[FieldLog]:
     application.close()
 
 
+@pytest.fixture
+def other_process(settings: Settings) -> Iterator[FieldLog]:
+    """A second FieldLog on the same store, as in another server process."""
+    second = FieldLog(settings)
+    yield second
+    second.close()
+
+
 # --- HTTP API ----------------------------------------------------------------------
 
 from typing import Any  # noqa: E402 (appended section)

@@ -7,7 +7,6 @@ resend after an erasure never answered from the stale copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import is_dataclass
 from typing import Any
@@ -16,7 +15,6 @@ from uuid import UUID
 import pytest
 
 from incidents.application import FieldLog
-from incidents.config import Settings
 from incidents.incident import Incident
 from incidents.roles import Actor
 from incidents.submissions import parse_submission
@@ -34,18 +32,10 @@ def story(app: FieldLog) -> Drowning:
     return drowning
 
 
-@pytest.fixture
-def other(settings: Settings) -> Iterator[FieldLog]:
-    """A second FieldLog on the same store, as another server process."""
-    second = FieldLog(settings)
-    yield second
-    second.close()
-
-
 def test_an_event_decided_on_a_copy_behind_the_store_is_stored_after_the_other_writes(
-    app: FieldLog, other: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
-    outcome = other.submit(story.outcome(), CHIKAN)
+    outcome = other_process.submit(story.outcome(), CHIKAN)
     assert outcome.version == 9
 
     thanks = app.submit(story.thanks(), CHIKAN)
@@ -56,9 +46,9 @@ def test_an_event_decided_on_a_copy_behind_the_store_is_stored_after_the_other_w
 
 
 def test_expected_version_is_checked_against_the_store_not_the_stale_copy(
-    app: FieldLog, other: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
-    other.submit(story.outcome(), CHIKAN)
+    other_process.submit(story.outcome(), CHIKAN)
 
     stale = app.submit(story.thanks(expected_version=8), CHIKAN)
     current = app.submit(story.thanks(event_id=str(UUID(int=99)), expected_version=9), CHIKAN)
@@ -68,11 +58,11 @@ def test_expected_version_is_checked_against_the_store_not_the_stale_copy(
 
 
 def test_a_refusal_by_the_stale_copy_is_decided_again_on_the_store(
-    app: FieldLog, other: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
     """`app` saw the incident reviewed; `other` reopened it since: reviewing is allowed."""
     given(app, story.reviewed(), actor=SAFETY)
-    given(other, story.reopened(), actor=SAFETY)
+    given(other_process, story.reopened(), actor=SAFETY)
 
     again = app.submit(story.reviewed(event_id=str(UUID(int=98))), SAFETY)
 
@@ -80,11 +70,11 @@ def test_a_refusal_by_the_stale_copy_is_decided_again_on_the_store(
 
 
 def test_opening_a_stream_another_process_opened_is_refused_as_existing(
-    app: FieldLog, other: FieldLog
+    app: FieldLog, other_process: FieldLog
 ) -> None:
     register_seed(app)
     opened = Drowning().incident_opened()
-    given(other, opened)
+    given(other_process, opened)
 
     second = app.submit({**opened, "event_id": str(UUID(int=97))}, CHIKAN)
     resend = app.submit(opened, CHIKAN)
@@ -95,13 +85,13 @@ def test_opening_a_stream_another_process_opened_is_refused_as_existing(
 
 
 def test_a_resend_of_victim_details_after_another_process_erased_them_is_not_confirmed(
-    app: FieldLog, other: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
     """A `duplicate` would confirm a guess at the erased details: the resend must be
     answered from the store (erased), not from the copy cached before the erasure."""
     details = story.victim_details()
     given(app, details)
-    other.erase_personal_data(UUID(story.incident_id), ERASER)
+    other_process.erase_personal_data(UUID(story.incident_id), ERASER)
 
     resend = app.submit(details, CHIKAN)
 

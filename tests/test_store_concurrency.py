@@ -7,7 +7,7 @@ stored and the other is a `conflict` naming the current version (with
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -28,26 +28,18 @@ def story(app: FieldLog) -> Drowning:
     return drowning
 
 
-@pytest.fixture
-def office(settings: Settings) -> Iterator[FieldLog]:
-    """A second FieldLog on the same store, as in another server process."""
-    second = FieldLog(settings)
-    yield second
-    second.close()
-
-
 def test_the_second_writer_expecting_a_stale_version_gets_a_conflict(
-    app: FieldLog, office: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
     tablet_outcome = app.submit(story.outcome(expected_version=8), CHIKAN)
 
-    office_outcome = office.submit(story.sighting(expected_version=8), SAFETY)
+    office_outcome = other_process.submit(story.sighting(expected_version=8), SAFETY)
 
     assert (tablet_outcome.result, tablet_outcome.version) == ("stored", 9)
     assert office_outcome.result == "conflict"
     assert office_outcome.current_version == 9
     assert "expected_version" in (office_outcome.detail or "")
-    assert len(stream_types(office, story.incident_id)) == 9
+    assert len(stream_types(other_process, story.incident_id)) == 9
 
 
 def pause_first_save(app: FieldLog, barrier: threading.Barrier) -> None:
@@ -88,11 +80,11 @@ def race(
 
 
 def test_racing_writers_expecting_the_same_version_store_one_and_refuse_the_other(
-    app: FieldLog, office: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
     outcomes = race(
         (app, story.outcome(expected_version=8)),
-        (office, story.sighting(expected_version=8)),
+        (other_process, story.sighting(expected_version=8)),
     )
 
     results = sorted(o.result for o in outcomes)
@@ -105,9 +97,9 @@ def test_racing_writers_expecting_the_same_version_store_one_and_refuse_the_othe
 
 
 def test_racing_writers_without_expected_version_are_both_stored_in_turn(
-    app: FieldLog, office: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
-    outcomes = race((app, story.outcome()), (office, story.sighting()))
+    outcomes = race((app, story.outcome()), (other_process, story.sighting()))
 
     assert [o.result for o in outcomes] == ["stored", "stored"]
     assert sorted(o.version or 0 for o in outcomes) == [9, 10]
@@ -115,11 +107,11 @@ def test_racing_writers_without_expected_version_are_both_stored_in_turn(
 
 
 def test_racing_resends_of_one_event_store_it_once(
-    app: FieldLog, office: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
     handover = story.outcome()
 
-    outcomes = race((app, handover), (office, dict(handover)))
+    outcomes = race((app, handover), (other_process, dict(handover)))
 
     assert sorted(o.result for o in outcomes) == ["duplicate", "stored"]
     assert {(o.version, o.position) for o in outcomes} == {
@@ -130,11 +122,11 @@ def test_racing_resends_of_one_event_store_it_once(
 
 
 def test_racing_openings_of_one_stream_store_one(
-    app: FieldLog, office: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, story: Drowning
 ) -> None:
     fresh = Drowning()
 
-    outcomes = race((app, fresh.incident_opened()), (office, fresh.incident_opened()))
+    outcomes = race((app, fresh.incident_opened()), (other_process, fresh.incident_opened()))
 
     assert sorted(o.result for o in outcomes) == ["conflict", "stored"]
     loser = next(o for o in outcomes if o.result == "conflict")
@@ -177,7 +169,7 @@ def test_several_processes_can_start_on_one_store_at_once(settings: Settings, sc
 
 
 def test_writers_of_two_processes_on_one_sqlite_file_take_turns(
-    app: FieldLog, office: FieldLog
+    app: FieldLog, other_process: FieldLog
 ) -> None:
     """Given one process in the middle of a write, when another process on the same
     SQLite file wants to write, then it waits its turn on the file lock (woken when the
@@ -186,7 +178,7 @@ def test_writers_of_two_processes_on_one_sqlite_file_take_turns(
 
     from incidents.sql import writer_turn
 
-    datastores = [a.factory.datastore for a in (app, office)]  # type: ignore[attr-defined]
+    datastores = [a.factory.datastore for a in (app, other_process)]  # type: ignore[attr-defined]
     if not isinstance(datastores[0], SQLiteDatastore):
         pytest.skip("the file lock is SQLite's")
     first, second = (writer_turn(d) for d in datastores)

@@ -76,7 +76,8 @@ class FieldLog(Application[UUID]):
             super().__init__(env=self.settings.eventsourcing_env())
         self.store: FieldlogRecorder = fieldlog_recorder(self.recorder)
         self.on_saved: list[Callable[[], None]] = []
-        self._registered: set[UUID] = set()  # people and crews seen registered
+        # The ids of people and crews seen registered, by kind.
+        self._registered: dict[str, set[str]] = {"person": set(), "crew": set()}
         self.master_key = master_key(self.settings)
         self.store.sealer = Sealer(self.master_key)
         self.store.check_master_key()
@@ -151,7 +152,7 @@ class FieldLog(Application[UUID]):
             return refused(e, raw)
 
     def _store(self, filed: sub.Submission, actor: Actor) -> Outcome:
-        stream_id = UUID(filed.stream_id)
+        stream_id = filed.stream_uuid
         fingerprint = filed.fingerprint()
         for attempt in range(MAX_RACE_RETRIES):
             # A resend is rare: rather than a look-up before every event, the client-id
@@ -313,13 +314,17 @@ class FieldLog(Application[UUID]):
         assert isinstance(stream, Stream)
         return deepcopy(stream)
 
-    def registered(self, stream_ids: Sequence[UUID]) -> set[UUID]:
-        """Which of these people's and crews' streams exist. Remembered by the process:
-        nothing is ever unregistered, so a filing checks its people without a read."""
-        unknown = [s for s in stream_ids if s not in self._registered]
-        if unknown:
-            self._registered.update(self.store.existing_streams(unknown))
-        return {s for s in stream_ids if s in self._registered}
+    def unregistered(self, kind: str, keys: Iterable[str]) -> list[str]:
+        """Which of these people (`kind` "person") or crews ("crew") are not registered.
+        Remembered by the process, by id: nothing is ever unregistered, so a filing
+        checks its people without a read (and without hashing a UUID in Python)."""
+        known = self._registered[kind]
+        missing = [key for key in keys if key not in known]
+        if missing:
+            streams = {registry_stream_id(kind, key): key for key in missing}
+            known.update(streams[s] for s in self.store.existing_streams(list(streams)))
+            missing = [key for key in missing if key not in known]
+        return missing
 
     def get_person(self, person_id: str) -> Person | None:
         found = self.find_stream(registry_stream_id("person", person_id))

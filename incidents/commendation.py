@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from incidents import submissions as sub
 from incidents.errors import InvalidEventError
@@ -61,7 +60,7 @@ class Commendation(Stream):
     @classmethod
     def nominate(cls, filed: sub.CommendationNominated, recorded_by: str) -> Commendation:
         return cls._create(
-            CommendationNominated, id=UUID(filed.stream_id), **fact_kwargs(filed, recorded_by)
+            CommendationNominated, id=filed.stream_uuid, **fact_kwargs(filed, recorded_by)
         )
 
     def append(self, filed: sub.Submission, recorded_by: str) -> None:

@@ -31,7 +31,7 @@ from incidents.outcome import Outcome
 from incidents.patrol import Patrol
 from incidents.roles import Actor
 from incidents.store import ClientEvent
-from incidents.streams import Stream, registry_stream_id
+from incidents.streams import Stream
 
 if TYPE_CHECKING:
     from incidents.application import FieldLog
@@ -219,18 +219,16 @@ class Filing:
             raise NotPermittedError(
                 f"field `crew_id`: this token files for crew {actor.crew_id} only"
             )
-        if not self.app.registered([registry_stream_id("crew", crew_id)]):
+        if self.app.unregistered("crew", [crew_id]):
             raise InvalidEventError(f"field `crew_id`: crew {crew_id} is not registered")
 
     def check_people(self, people: Iterable[str], field: str = "people") -> None:
-        named = {person_id: registry_stream_id("person", person_id) for person_id in people}
-        registered = self.app.registered(list(named.values()))
-        for person_id, stream_id in named.items():
-            if stream_id not in registered:
-                raise InvalidEventError(
-                    f"field `{field}`: {person_id} is not a registered person; "
-                    "register them first, or name outsiders in `description`"
-                )
+        missing = self.app.unregistered("person", people)
+        if missing:
+            raise InvalidEventError(
+                f"field `{field}`: {missing[0]} is not a registered person; "
+                "register them first, or name outsiders in `description`"
+            )
 
     def _check_patrol_link(self, patrol_id: str | None, crew_id: str) -> None:
         if patrol_id is None:

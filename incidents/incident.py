@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any
-from uuid import UUID
 
 from incidents import submissions as sub
 from incidents.errors import InvalidEventError, NotPermittedError
@@ -194,9 +193,7 @@ class Incident(Stream):
 
     @classmethod
     def open(cls, filed: sub.IncidentOpened, recorded_by: str) -> Incident:
-        return cls._create(
-            IncidentOpened, id=UUID(filed.stream_id), **fact_kwargs(filed, recorded_by)
-        )
+        return cls._create(IncidentOpened, id=filed.stream_uuid, **fact_kwargs(filed, recorded_by))
 
     def append(self, filed: sub.Submission, recorded_by: str) -> None:
         if isinstance(filed, sub.IncidentReviewed):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from incidents import submissions as sub
 from incidents.errors import InvalidEventError
@@ -47,9 +46,7 @@ class Patrol(Stream):
 
     @classmethod
     def start(cls, filed: sub.PatrolStarted, recorded_by: str) -> Patrol:
-        return cls._create(
-            PatrolStarted, id=UUID(filed.stream_id), **fact_kwargs(filed, recorded_by)
-        )
+        return cls._create(PatrolStarted, id=filed.stream_uuid, **fact_kwargs(filed, recorded_by))
 
     def append(self, filed: sub.Submission, recorded_by: str) -> None:
         self.check_not_ended()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -21,7 +22,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -74,6 +74,31 @@ def canonical_time(value: str) -> str:
         return value
 
 
+class computed_once:
+    """`functools.cached_property` without its lock (Python 3.11 takes one lock, shared
+    by every instance, on each first read): a submission is read only by the thread
+    that validated it. The value lands in the instance's `__dict__`, which is then
+    read first, as with `cached_property`."""
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
+@lru_cache(maxsize=65_536)
+def uuid_of(text: str) -> UUID:
+    """A stream id's UUID, remembered: `UUID()` parses in Python, and a queue names
+    the same few streams event after event."""
+    return UUID(text)
+
+
 class Location(BaseModel):
     """Where it happened: coordinates, a place name, or both."""
 
@@ -83,9 +108,12 @@ class Location(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     place: ShortText | None = None
 
-    @model_serializer(mode="wrap")
-    def _without_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return {k: v for k, v in handler(self).items() if v is not None}
+    @model_serializer(mode="plain")
+    def _without_absent(self) -> dict[str, Any]:
+        """Only the parts given (plain, not wrapped: pydantic's wrap handler costs a
+        Python call and a dict per location)."""
+        parts = (("lat", self.lat), ("lon", self.lon), ("place", self.place))
+        return {k: v for k, v in parts if v is not None}
 
     @model_validator(mode="after")
     def _not_all_absent(self) -> Location:
@@ -97,7 +125,7 @@ class Location(BaseModel):
 class Submission(BaseModel):
     """The envelope every filed event carries."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(computed_once,))
 
     event_id: Annotated[str, Field(description="UUID chosen by the tablet")]
     type: str
@@ -122,15 +150,15 @@ class Submission(BaseModel):
         envelope = set(Submission.model_fields)
         return {k: getattr(self, k) for k in type(self).model_fields if k not in envelope}
 
-    @cached_property
+    @computed_once
     def published(self) -> dict[str, Any]:
         """Every field as JSON values under its published name, dumped once: the
         fingerprint and the stored fact's attributes are both read from it."""
         return self.model_dump(mode="json", by_alias=True)
 
-    @cached_property
+    @property
     def stream_uuid(self) -> UUID:
-        return UUID(self.stream_id)
+        return uuid_of(self.stream_id)
 
     @property
     def people_named(self) -> list[str]:

@@ -10,6 +10,7 @@ follows, so a deleted or inserted event breaks the chain even where positions ha
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +21,7 @@ import orjson
 GENESIS = bytes(32)
 
 
-def _part(data: bytes) -> bytes:
-    return len(data).to_bytes(8, "big") + data
+_length = struct.Struct(">Q").pack  # each part's length, 8 bytes big-endian
 
 
 def envelope_of(state: bytes) -> tuple[str, str]:
@@ -41,8 +41,16 @@ def event_hash(
     previous: bytes, position: int, stream_id: UUID, version: int, topic: str, state: bytes
 ) -> bytes:
     event_id, recorded_at = envelope_of(state)
-    texts = (str(position), stream_id.hex, str(version), topic, event_id, recorded_at)
-    message = b"".join([previous, *(_part(text.encode()) for text in texts), _part(state)])
+    parts = (
+        str(position).encode(),
+        stream_id.hex.encode(),
+        str(version).encode(),
+        topic.encode(),
+        event_id.encode(),
+        recorded_at.encode(),
+        state,
+    )
+    message = b"".join([previous, *[_length(len(part)) + part for part in parts]])
     return hashlib.sha256(message).digest()
 
 

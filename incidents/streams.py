@@ -14,7 +14,8 @@ from incidents.facts import STORED_NAMES, Fact, Opening
 from incidents.submissions import Submission
 
 REGISTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:fieldlog:registry")
-ENVELOPE = frozenset(Submission.model_fields)
+ENVELOPE = tuple(Submission.model_fields)
+PUBLISHED_AS_STORED = tuple(STORED_NAMES.items())
 COPIED_CONTAINERS = (dict, list, set)
 
 
@@ -27,7 +28,12 @@ def registry_stream_id(kind: str, key: str) -> UUID:
 
 def fact_kwargs(filed: Submission, recorded_by: str) -> dict[str, Any]:
     """The attributes of the stored fact for a validated submission."""
-    kwargs = {STORED_NAMES.get(k, k): v for k, v in filed.published.items() if k not in ENVELOPE}
+    kwargs = dict(filed.published)  # copied in C; every envelope field is always there
+    for key in ENVELOPE:
+        del kwargs[key]
+    for published, stored in PUBLISHED_AS_STORED:
+        if published in kwargs:
+            kwargs[stored] = kwargs.pop(published)
     kwargs.update(
         event_id=filed.event_id,
         occurred_at=filed.occurred_at,

@@ -170,7 +170,8 @@ class Submission(BaseModel):
     def content(self) -> dict[str, Any]:
         """What makes two submissions "the same": all but `expected_version`,
         timestamps as instants, defaults filled in."""
-        data = {k: v for k, v in self.published.items() if k != "expected_version"}
+        data = dict(self.published)  # copied in C; every envelope field is always there
+        del data["expected_version"]
         data["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
         return data
 

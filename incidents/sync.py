@@ -9,8 +9,7 @@ that transaction meets another writer, every good event is filed again on its ow
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from incidents import submissions as sub
@@ -24,9 +23,8 @@ if TYPE_CHECKING:
     from incidents.application import FieldLog
 
 
-@dataclass(frozen=True)
-class Pending:
-    index: int
+class Pending(NamedTuple):
+    slot: int  # where in the queue (its answer goes there)
     filed: sub.Submission
     fingerprint: str
     event: AnyFact
@@ -93,7 +91,7 @@ class Queue:
         saved = {p.event.originator_id for p in self.pending}
         self.app.remember_saved(s for i, s in self.filing.streams.items() if i in saved and s)
         for p, recording in zip(self.pending, recordings, strict=True):
-            self.results[p.index] = Outcome(
+            self.results[p.slot] = Outcome(
                 p.filed.event_id,
                 p.filed.stream_id,
                 "stored",
@@ -103,7 +101,7 @@ class Queue:
 
     def refile_one_by_one(self) -> None:
         for p in self.pending:
-            self.results[p.index] = self.app.submit(self.raws[p.index], self.actor)
+            self.results[p.slot] = self.app.submit(self.raws[p.slot], self.actor)
 
     def outcomes(self) -> list[Outcome]:
         for index, first in self.same_as.items():

@@ -788,3 +788,22 @@ def test_a_save_rolled_back_after_its_link_leaves_no_link_remembered(
     verdict = verify_log(app.store)
     assert verdict.ok, verdict.failure
     assert verdict.head_position == stored.position
+
+
+def test_the_hash_of_an_event_is_what_earlier_releases_wrote() -> None:
+    """Given links written by an earlier release → when the chain is verified after an
+    upgrade → then it must verify: the hash's input format is stored data, pinned here
+    (a faster encoding must give these bytes exactly; an unreadable state hashes too)."""
+    stream = UUID("0c3a1c9e-1111-4111-8111-111111111112")
+    topic = "incidents.incident:ThanksReceived"
+    state = orjson.dumps(
+        {
+            "event_id": "c1d3ced7-9c90-550b-9e19-c1bb29e9ba5e",
+            "timestamp": {"_type_": "datetime_iso", "_data_": "2025-10-21T01:41:02.123456+00:00"},
+            "from_": "获救者家属",
+        }
+    )
+    first = event_hash(GENESIS, 1, stream, 1, topic, state)
+    second = event_hash(first, 12, stream, 2, topic, b"not json")
+    assert first.hex() == "363a6a6eab487ed824916151379d6a2618e68db4761158b22ae0b208af46a003"
+    assert second.hex() == "354d9ade24f0fe6ec01233cdb81d0fbc04112379ecd8c18d43d1b336747df9d8"

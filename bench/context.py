@@ -16,6 +16,7 @@ class Sizes:
     ingest_workers: tuple[int, ...]
     sync_events: int
     sync_batch: int
+    sync_rounds: int  # each figure and its ceiling taken this often, alternately; best kept
     big_events: int
     catchup_seconds: float  # bound on each projection pass over the big log
     query_samples: int
@@ -31,6 +32,7 @@ class Sizes:
             ingest_workers=(1, 2),
             sync_events=10_000,
             sync_batch=500,
+            sync_rounds=3,
             big_events=1_000_000,
             catchup_seconds=45.0,
             query_samples=200,
@@ -47,6 +49,7 @@ class Sizes:
             ingest_workers=(1,),
             sync_events=2_000,
             sync_batch=500,
+            sync_rounds=1,
             big_events=5_000,
             catchup_seconds=20.0,
             query_samples=30,

@@ -13,7 +13,7 @@ import hashlib
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -54,8 +54,9 @@ def event_hash(
     return hashlib.sha256(message).digest()
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
+    """A row of the integrity table, in its column order."""
+
     position: int
     previous_position: int
     hash: str

@@ -83,6 +83,11 @@ def is_sealed(topic: str, state: bytes) -> bool:
     return topic == VICTIM_TOPIC and SEALED.encode() in state
 
 
+# Every fact's datetimes: the library's `timestamp` (recorded_at) and the envelope's
+# `occurred_at` (a filed payload holds none: it was dumped in JSON mode).
+FACT_DATETIMES = ("timestamp", "occurred_at")
+
+
 class SealedMapper(Mapper[UUID]):
     """Opens sealed victim details on the way out of the store (null once erased)."""
 
@@ -105,7 +110,7 @@ class SealedMapper(Mapper[UUID]):
             originator_id,
             originator_version,
             get_topic(cls),
-            self.transcoder.encode_json_values(state),
+            self.transcoder.encode_json_values(state, FACT_DATETIMES),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:

@@ -167,11 +167,7 @@ class TransactionSteps(ABC):
             for p, e in zip(positions, events, strict=True)
         ]
         links = chain(previous, rows)
-        tx.insert_rows(
-            INTEGRITY_TABLE,
-            ("bigint", "bigint", "text"),
-            [(link.position, link.previous_position, link.hash) for link in links],
-        )
+        tx.insert_rows(INTEGRITY_TABLE, ("bigint", "bigint", "text"), links)
         return links[-1].position, bytes.fromhex(links[-1].hash)
 
     def find_client_event(self, event_id: str) -> ClientEvent | None:

@@ -138,11 +138,11 @@ class Submission(BaseModel):
     @classmethod
     def _canonical_ids(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            data = dict(data)
             for key in ("event_id", "stream_id"):
                 value = data.get(key)
-                if isinstance(value, str):
-                    data[key] = canonical_uuid(value, key)
+                # Already canonical (the rule): no call, no copy of the event.
+                if isinstance(value, str) and not CANONICAL_UUID.fullmatch(value):
+                    data = {**data, key: canonical_uuid(value, key)}
         return data
 
     def payload(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ library's tagged ``{"_type_", "_data_"}`` form for datetimes, UUIDs and our own 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -23,11 +24,20 @@ class OrjsonTranscoder(JSONTranscoder):
     def decode(self, data: bytes) -> Any:
         return self._untag(orjson.loads(data))
 
-    def encode_json_values(self, obj: Any) -> bytes:
+    def encode_json_values(self, obj: Any, datetime_keys: tuple[str, ...] = ()) -> bytes:
         """`encode` for a state known to hold only JSON values and datetimes (a filed
         fact's: its payload was dumped in JSON mode when it was validated). orjson walks
         it in C and hands back only the datetimes to tag; the bytes are `encode`'s.
-        Not for anything else: orjson writes a UUID as plain text, untagged."""
+        Not for anything else: orjson writes a UUID as plain text, untagged.
+
+        The datetimes at `datetime_keys` of `obj` (a dict, changed in place) are tagged
+        before the walk: orjson's call back into Python for each costs more than that."""
+        if datetime_keys:
+            transcoding = self.types[datetime]
+            for key in datetime_keys:
+                value = obj.get(key)
+                if type(value) is datetime:
+                    obj[key] = {"_type_": transcoding.name, "_data_": transcoding.encode(value)}
         return orjson.dumps(obj, default=self._encode_obj, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
     def _tag(self, obj: Any) -> Any:

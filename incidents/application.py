@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from incidents import submissions as sub
+from incidents.collector import collector_paused
 from incidents.config import Settings
 from incidents.errors import (
     DomainError,
@@ -189,13 +190,14 @@ class FieldLog(Application[UUID]):
         meets another writer, the queue falls back to filing its events one by one.
         """
         queue = Queue(self, actor, raws)
-        queue.decide()
-        if queue.pending:
-            try:
-                queue.save()
-            except RecordConflictError:
-                queue.refile_one_by_one()
-        return queue.outcomes()
+        with collector_paused():  # freed by reference counting when the queue is answered
+            queue.decide()
+            if queue.pending:
+                try:
+                    queue.save()
+                except RecordConflictError:
+                    queue.refile_one_by_one()
+            return queue.outcomes()
 
     def crew_of(self, stream: Stream) -> str:
         """The crew a patrol, incident or commendation belongs to."""

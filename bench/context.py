@@ -16,7 +16,7 @@ class Sizes:
     ingest_workers: tuple[int, ...]
     sync_events: int
     sync_batch: int
-    sync_rounds: int  # each figure and its ceiling taken this often, alternately; best kept
+    sync_rounds: int  # rounds of the sync and its ceiling taken together; the median counts
     big_events: int
     catchup_seconds: float  # bound on each projection pass over the big log
     query_samples: int
@@ -32,7 +32,7 @@ class Sizes:
             ingest_workers=(1, 2),
             sync_events=10_000,
             sync_batch=500,
-            sync_rounds=3,
+            sync_rounds=5,
             big_events=1_000_000,
             catchup_seconds=45.0,
             query_samples=200,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,7 +20,7 @@ from bench.bare_app import Entry, open_bare
 from bench.context import Context
 from bench.loadgen import ClientWork, run_load
 from bench.profile import Spy
-from bench.report import Figure, ratio_of
+from bench.report import Figure
 from bench.servers import fieldlog_serve
 from bench.stores import StoreKind, seed, server_env, settings_for
 from bench.workload import make_registry, tablet_queue
@@ -99,32 +100,45 @@ def run_submit_many(ctx: Context, kind: StoreKind, registry: Any, raws: list[Any
         app.close()
 
 
-@dataclass
-class Rounds:
-    """Each way of storing the backlog, timed once per round. One sync is a second of
-    twenty fsyncs on a shared machine, so a single run of it wanders by a third
-    (ceiling 0.47-0.75 s minutes apart): the rounds alternate the three ways, and the
-    best of each is compared (noise only ever adds time)."""
+@dataclass(frozen=True)
+class Round:
+    """One timing of each way of storing the backlog, close together in time. The
+    ceiling is taken just before and just after the others and averaged, so each ratio
+    compares runs of the same minute: one sync is a second of twenty fsyncs on a shared
+    machine, and the speed of that machine wanders by a third within minutes (ceiling
+    0.47-0.75 s in runs minutes apart)."""
 
-    http: list[float] = field(default_factory=list)
-    ceiling: list[float] = field(default_factory=list)
-    direct: list[float] = field(default_factory=list)
-    problem: str = ""
+    http: float
+    direct: float
+    ceiling: float
+    problem: str
 
-    def take(self, ctx: Context, kind: StoreKind, registry: Any, raws: list[Any]) -> None:
-        self.ceiling.append(run_ceiling(ctx, kind, raws))
-        http_s, problem = run_http(ctx, kind, registry, raws)
-        self.http.append(http_s)
-        self.problem = self.problem or problem
-        self.direct.append(run_submit_many(ctx, kind, registry, raws))
+    @property
+    def http_ratio(self) -> float:
+        return self.ceiling / self.http
 
-
-def _each(seconds: list[float]) -> dict[str, Any]:
-    return {"rounds": [round(s, 4) for s in seconds]}
+    @property
+    def direct_ratio(self) -> float:
+        return self.ceiling / self.direct
 
 
-def _listed(seconds: list[float]) -> str:
-    return "" if len(seconds) < 2 else "; rounds " + " / ".join(f"{s:.2f}" for s in seconds)
+def take_round(ctx: Context, kind: StoreKind, registry: Any, raws: list[Any]) -> Round:
+    before = run_ceiling(ctx, kind, raws)
+    http_s, problem = run_http(ctx, kind, registry, raws)
+    direct_s = run_submit_many(ctx, kind, registry, raws)
+    after = run_ceiling(ctx, kind, raws)
+    return Round(http_s, direct_s, (before + after) / 2, problem)
+
+
+def median_round(rounds: list[Round], key: Callable[[Round], float]) -> Round:
+    """The round whose ratio is the median (its times and ratio stay one set): a round
+    that met a slow minute on one side only is an outlier either way, and the median
+    stands on neither."""
+    return sorted(rounds, key=key)[len(rounds) // 2]
+
+
+def _listed(ratios: list[float]) -> str:
+    return "" if len(ratios) < 2 else "; rounds " + " / ".join(f"{r:.0%}" for r in ratios)
 
 
 def bench_sync(ctx: Context) -> None:
@@ -134,14 +148,17 @@ def bench_sync(ctx: Context) -> None:
         for p in itertools.islice(tablet_queue(registry.crews[0], seed=5), ctx.sizes.sync_events)
     ]
     n = len(raws)
-    rounds_note = f", best of {ctx.sizes.sync_rounds}" if ctx.sizes.sync_rounds > 1 else ""
+    count = ctx.sizes.sync_rounds
+    rounds_note = f", median of {count} rounds" if count > 1 else ""
     for kind in ctx.stores:
-        rounds = Rounds()
-        for _ in range(ctx.sizes.sync_rounds):
-            rounds.take(ctx, kind, registry, raws)
-        http_s, ceiling_s, direct_s = min(rounds.http), min(rounds.ceiling), min(rounds.direct)
-        problem = rounds.problem
-        ratio = ratio_of(http_s, ceiling_s, lower_is_better=True)
+        rounds = [take_round(ctx, kind, registry, raws) for _ in range(count)]
+        problem = next((r.problem for r in rounds if r.problem), "")
+        median = median_round(rounds, lambda r: r.http_ratio)
+        http_s, ceiling_s = median.http, median.ceiling
+        ratio = median.http_ratio
+        per_round = {
+            "rounds": [{"http": r.http, "direct": r.direct, "ceiling": r.ceiling} for r in rounds]
+        }
         ctx.report.add(
             Figure(
                 "sync",
@@ -153,9 +170,11 @@ def bench_sync(ctx: Context) -> None:
                 ceiling_name="Application.save batches",
                 ratio=ratio,
                 target="≥ 60% of batched save",
-                holds=(ratio or 0) >= 0.6 and not problem,
-                detail=f"{n / http_s:,.0f} ev/s{_listed(rounds.http)} {problem}".strip(),
-                extra=_each(rounds.http),
+                holds=ratio >= 0.6 and not problem,
+                detail=(
+                    f"{n / http_s:,.0f} ev/s{_listed([r.http_ratio for r in rounds])} {problem}"
+                ).strip(),
+                extra=per_round,
             )
         )
         if kind.name == "sqlite":
@@ -171,18 +190,18 @@ def bench_sync(ctx: Context) -> None:
                     holds=http_s < TARGET_SECONDS * n / 10_000 and not problem,
                 )
             )
+        direct = median_round(rounds, lambda r: r.direct_ratio)
         ctx.report.add(
             Figure(
                 "sync",
                 kind.name,
                 f"{n:,} events via FieldLog.submit_many, no HTTP",
-                direct_s,
+                direct.direct,
                 "s",
-                ceiling=ceiling_s,
+                ceiling=direct.ceiling,
                 ceiling_name="Application.save batches",
-                ratio=ratio_of(direct_s, ceiling_s, lower_is_better=True),
-                detail=f"{n / direct_s:,.0f} ev/s{_listed(rounds.direct)}",
-                extra=_each(rounds.direct),
+                ratio=direct.direct_ratio,
+                detail=f"{n / direct.direct:,.0f} ev/s" + _listed([r.direct_ratio for r in rounds]),
             )
         )
         ctx.report.add(
@@ -192,7 +211,6 @@ def bench_sync(ctx: Context) -> None:
                 f"{n:,} events via Application.save batches (ceiling)",
                 ceiling_s,
                 "s",
-                detail=f"{n / ceiling_s:,.0f} ev/s{_listed(rounds.ceiling)}",
-                extra=_each(rounds.ceiling),
+                detail=f"{n / ceiling_s:,.0f} ev/s (before and after the others, averaged)",
             )
         )

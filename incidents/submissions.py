@@ -23,7 +23,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    TypeAdapter,
     ValidationError,
     model_serializer,
     model_validator,
@@ -154,7 +153,8 @@ class Submission(BaseModel):
     def published(self) -> dict[str, Any]:
         """Every field as JSON values under its published name, dumped once: the
         fingerprint and the stored fact's attributes are both read from it."""
-        return self.model_dump(mode="json", by_alias=True)
+        # The serializer itself: `model_dump`'s wrapper costs a fifth as much again.
+        return self.__pydantic_serializer__.to_python(self, mode="json", by_alias=True)  # type: ignore[no-any-return]
 
     @property
     def stream_uuid(self) -> UUID:
@@ -419,7 +419,7 @@ INCIDENT_TYPES = (
 )
 OPENING_TYPES = ("PatrolStarted", "IncidentOpened", "CommendationNominated")
 
-_adapter: TypeAdapter[AnySubmission] = TypeAdapter(AnySubmission)
+VALIDATORS = {kind: model.__pydantic_validator__ for kind, model in MODELS.items()}
 
 
 def parse_submission(raw: object) -> Submission:
@@ -443,7 +443,8 @@ def parse_submission(raw: object) -> Submission:
                 f"field `{field}`: set by the server, it cannot be sent by a client"
             )
     try:
-        return _adapter.validate_python(raw)
+        # The type's own validator: the type is known, so no union to dispatch over.
+        return VALIDATORS[kind].validate_python(raw)  # type: ignore[no-any-return]
     except ValidationError as e:
         raise InvalidEventError(describe_validation_error(e, kind)) from None
 

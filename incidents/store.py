@@ -240,20 +240,8 @@ class TransactionSteps(ABC):
         return self.sealer.unwrap(incident_id, rows[0]["wrapped"])
 
 
-def _hex(value: Any) -> Any:
-    """An originator id as the library's SQLite recorder stores it."""
-    return value.hex if isinstance(value, UUID) else value
-
-
 def _uuid(value: Any) -> UUID:
     return value if type(value) is UUID else UUID(str(value))
-
-
-def client_rows(client_events: Sequence[tuple[str, UUID, int, str]], as_hex: bool) -> list[Any]:
-    return [
-        (event_id, stream_id.hex if as_hex else stream_id, version, fingerprint)
-        for event_id, stream_id, version, fingerprint in client_events
-    ]
 
 
 ISSUED_COLUMNS = (
@@ -339,7 +327,7 @@ class SQLiteFieldlogRecorder(TransactionSteps, SQLiteApplicationRecorder):
         head = (tx.one(head_sql) or {}).get("head") or 0
         tx.cursor.executemany(
             self.insert_events_statement,
-            [(_hex(e.originator_id), e.originator_version, e.topic, e.state) for e in events],
+            [(_uuid(e.originator_id).hex, e.originator_version, e.topic, e.state) for e in events],
         )
         if (tx.one(head_sql) or {}).get("head") != head + len(events):
             raise RuntimeError("the new events' positions do not follow the log's head")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -16,6 +17,9 @@ import pytest
 from incidents.application import FieldLog
 from incidents.config import Settings
 from incidents.roles import Actor
+
+if TYPE_CHECKING:
+    from tests.scenario import Drowning
 
 POSTGRES_URL = os.environ.get("FIELDLOG_TEST_POSTGRES", "")
 # PostgreSQL needs a shared master secret; real server processes inherit this one.
@@ -64,6 +68,18 @@ def app(settings: Settings) -> Iterator[FieldLog]:
     application = FieldLog(settings)
     yield application
     application.close()
+
+
+@pytest.fixture
+def handed_over(app: FieldLog) -> Drowning:
+    """The 潭江 rescue filed through `app` up to the handover: the incident is at
+    version 8, and `app` has it cached there."""
+    from tests.scenario import Drowning, given, register_seed  # it imports this module
+
+    register_seed(app)
+    drowning = Drowning()
+    given(app, *drowning.rescue()[:-1])
+    return drowning
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ from dataclasses import is_dataclass
 from typing import Any
 from uuid import UUID
 
-import pytest
-
 from incidents.application import FieldLog
 from incidents.incident import Incident
 from incidents.roles import Actor
@@ -23,48 +21,39 @@ from tests.scenario import CHIKAN, SAFETY, Drowning, given, register_seed, strea
 ERASER = Actor("admin", "cache-test-eraser")
 
 
-@pytest.fixture
-def story(app: FieldLog) -> Drowning:
-    """The rescue filed up to the handover through `app`, which has it cached at v8."""
-    register_seed(app)
-    drowning = Drowning()
-    given(app, *drowning.rescue()[:-1])
-    return drowning
-
-
 def test_an_event_decided_on_a_copy_behind_the_store_is_stored_after_the_other_writes(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
-    outcome = other_process.submit(story.outcome(), CHIKAN)
+    outcome = other_process.submit(handed_over.outcome(), CHIKAN)
     assert outcome.version == 9
 
-    thanks = app.submit(story.thanks(), CHIKAN)
+    thanks = app.submit(handed_over.thanks(), CHIKAN)
 
     assert (thanks.result, thanks.version) == ("stored", 10)
     assert thanks.position == (outcome.position or 0) + 1  # no hole where nothing was lost
-    assert stream_types(app, story.incident_id)[-2:] == ["OutcomeRecorded", "ThanksReceived"]
+    assert stream_types(app, handed_over.incident_id)[-2:] == ["OutcomeRecorded", "ThanksReceived"]
 
 
 def test_expected_version_is_checked_against_the_store_not_the_stale_copy(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
-    other_process.submit(story.outcome(), CHIKAN)
+    other_process.submit(handed_over.outcome(), CHIKAN)
 
-    stale = app.submit(story.thanks(expected_version=8), CHIKAN)
-    current = app.submit(story.thanks(event_id=str(UUID(int=99)), expected_version=9), CHIKAN)
+    stale = app.submit(handed_over.thanks(expected_version=8), CHIKAN)
+    current = app.submit(handed_over.thanks(event_id=str(UUID(int=99)), expected_version=9), CHIKAN)
 
     assert (stale.result, stale.current_version) == ("conflict", 9)
     assert (current.result, current.version) == ("stored", 10)
 
 
 def test_a_refusal_by_the_stale_copy_is_decided_again_on_the_store(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
     """`app` saw the incident reviewed; `other` reopened it since: reviewing is allowed."""
-    given(app, story.reviewed(), actor=SAFETY)
-    given(other_process, story.reopened(), actor=SAFETY)
+    given(app, handed_over.reviewed(), actor=SAFETY)
+    given(other_process, handed_over.reopened(), actor=SAFETY)
 
-    again = app.submit(story.reviewed(event_id=str(UUID(int=98))), SAFETY)
+    again = app.submit(handed_over.reviewed(event_id=str(UUID(int=98))), SAFETY)
 
     assert (again.result, again.version) == ("stored", 11)
 
@@ -85,13 +74,13 @@ def test_opening_a_stream_another_process_opened_is_refused_as_existing(
 
 
 def test_a_resend_of_victim_details_after_another_process_erased_them_is_not_confirmed(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
     """A `duplicate` would confirm a guess at the erased details: the resend must be
     answered from the store (erased), not from the copy cached before the erasure."""
-    details = story.victim_details()
+    details = handed_over.victim_details()
     given(app, details)
-    other_process.erase_personal_data(UUID(story.incident_id), ERASER)
+    other_process.erase_personal_data(UUID(handed_over.incident_id), ERASER)
 
     resend = app.submit(details, CHIKAN)
 
@@ -100,14 +89,14 @@ def test_a_resend_of_victim_details_after_another_process_erased_them_is_not_con
 
 
 def test_a_queue_leaves_the_process_cache_at_the_stream_it_saved(
-    app: FieldLog, story: Drowning
+    app: FieldLog, handed_over: Drowning
 ) -> None:
     """After a sync the next single event is decided on the cache, which must hold the
     queue's events: else it would be decided at a stale version and filed twice."""
-    results = app.submit_many([story.outcome(), story.thanks()], CHIKAN)
+    results = app.submit_many([handed_over.outcome(), handed_over.thanks()], CHIKAN)
     assert [r.version for r in results] == [9, 10]
 
-    cached = app.cached_stream(UUID(story.incident_id))
+    cached = app.cached_stream(UUID(handed_over.incident_id))
 
     assert cached is not None
     assert cached.version == 10
@@ -136,20 +125,20 @@ def mutable_parts(value: Any, seen: dict[int, Any]) -> dict[int, Any]:
 
 
 def test_a_copy_of_a_cached_incident_shares_only_entry_contents_which_never_change(
-    app: FieldLog, story: Drowning
+    app: FieldLog, handed_over: Drowning
 ) -> None:
     """The copy is a level deep: entries' contents are shared, and replaced (never
     changed in place) by a correction, so correcting the copy leaves the cached one."""
-    opened = app.get_stream(UUID(story.incident_id), Incident)
+    opened = app.get_stream(UUID(handed_over.incident_id), Incident)
     assert opened is not None
     first = next(iter(opened.entries))
-    given(app, story.correction({"event_id": first}, {"time_certainty": "estimated"}))
-    incident = app.get_stream(UUID(story.incident_id), Incident)
+    given(app, handed_over.correction({"event_id": first}, {"time_certainty": "estimated"}))
+    incident = app.get_stream(UUID(handed_over.incident_id), Incident)
     assert incident is not None
     before = deepcopy(vars(incident))  # the library's deep copy of its state
 
     copy = deepcopy(incident)
-    correction = story.correction({"event_id": first}, {"title": "更正"})
+    correction = handed_over.correction({"event_id": first}, {"title": "更正"})
     copy.append(parse_submission(correction), "crew:chikan-tablet")
 
     assert vars(incident) == before

@@ -16,30 +16,21 @@ import pytest
 from incidents.application import FieldLog
 from incidents.config import Settings
 from incidents.outcome import Outcome
-from tests.scenario import CHIKAN, SAFETY, Drowning, given, register_seed, stream_types
-
-
-@pytest.fixture
-def story(app: FieldLog) -> Drowning:
-    """The rescue filed up to the handover: the incident is at version 8."""
-    register_seed(app)
-    drowning = Drowning()
-    given(app, *drowning.rescue()[:-1])
-    return drowning
+from tests.scenario import CHIKAN, SAFETY, Drowning, stream_types
 
 
 def test_the_second_writer_expecting_a_stale_version_gets_a_conflict(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
-    tablet_outcome = app.submit(story.outcome(expected_version=8), CHIKAN)
+    tablet_outcome = app.submit(handed_over.outcome(expected_version=8), CHIKAN)
 
-    office_outcome = other_process.submit(story.sighting(expected_version=8), SAFETY)
+    office_outcome = other_process.submit(handed_over.sighting(expected_version=8), SAFETY)
 
     assert (tablet_outcome.result, tablet_outcome.version) == ("stored", 9)
     assert office_outcome.result == "conflict"
     assert office_outcome.current_version == 9
     assert "expected_version" in (office_outcome.detail or "")
-    assert len(stream_types(other_process, story.incident_id)) == 9
+    assert len(stream_types(other_process, handed_over.incident_id)) == 9
 
 
 def pause_first_save(app: FieldLog, barrier: threading.Barrier) -> None:
@@ -80,11 +71,11 @@ def race(
 
 
 def test_racing_writers_expecting_the_same_version_store_one_and_refuse_the_other(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
     outcomes = race(
-        (app, story.outcome(expected_version=8)),
-        (other_process, story.sighting(expected_version=8)),
+        (app, handed_over.outcome(expected_version=8)),
+        (other_process, handed_over.sighting(expected_version=8)),
     )
 
     results = sorted(o.result for o in outcomes)
@@ -93,23 +84,23 @@ def test_racing_writers_expecting_the_same_version_store_one_and_refuse_the_othe
     loser = next(o for o in outcomes if o.result == "conflict")
     assert winner.version == 9
     assert loser.current_version == 9
-    assert len(stream_types(app, story.incident_id)) == 9
+    assert len(stream_types(app, handed_over.incident_id)) == 9
 
 
 def test_racing_writers_without_expected_version_are_both_stored_in_turn(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
-    outcomes = race((app, story.outcome()), (other_process, story.sighting()))
+    outcomes = race((app, handed_over.outcome()), (other_process, handed_over.sighting()))
 
     assert [o.result for o in outcomes] == ["stored", "stored"]
     assert sorted(o.version or 0 for o in outcomes) == [9, 10]
-    assert len(stream_types(app, story.incident_id)) == 10
+    assert len(stream_types(app, handed_over.incident_id)) == 10
 
 
 def test_racing_resends_of_one_event_store_it_once(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
-    handover = story.outcome()
+    handover = handed_over.outcome()
 
     outcomes = race((app, handover), (other_process, dict(handover)))
 
@@ -117,12 +108,12 @@ def test_racing_resends_of_one_event_store_it_once(
     assert {(o.version, o.position) for o in outcomes} == {
         (outcomes[0].version, outcomes[0].position)
     }
-    facts = app.get_facts(UUID(story.incident_id))
+    facts = app.get_facts(UUID(handed_over.incident_id))
     assert [f.event_id for f, _ in facts].count(handover["event_id"]) == 1
 
 
 def test_racing_openings_of_one_stream_store_one(
-    app: FieldLog, other_process: FieldLog, story: Drowning
+    app: FieldLog, other_process: FieldLog, handed_over: Drowning
 ) -> None:
     fresh = Drowning()
 

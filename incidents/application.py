@@ -189,15 +189,19 @@ class FieldLog(Application[UUID]):
         produced, and the good ones are stored in one transaction. If that transaction
         meets another writer, the queue falls back to filing its events one by one.
         """
-        queue = Queue(self, actor, raws)
-        with collector_paused():  # freed by reference counting when the queue is answered
+        with collector_paused():
+            queue = Queue(self, actor, raws)
             queue.decide()
             if queue.pending:
                 try:
                     queue.save()
                 except RecordConflictError:
                     queue.refile_one_by_one()
-            return queue.outcomes()
+            outcomes = queue.outcomes()
+            # Freed by reference counting before the collector is back on: alive, the
+            # queue's objects would be walked by the collection its allocations are due.
+            del queue
+        return outcomes
 
     def crew_of(self, stream: Stream) -> str:
         """The crew a patrol, incident or commendation belongs to."""

@@ -163,19 +163,21 @@ class ProjectionWorker:
                 try:
                     with collector_paused():
                         events = ahead.take(start)
+                        count = len(events)
                         if not events:
                             break
                         ahead.after(events, until)
                         if not self._apply_together(events, positions):
                             for projection in self.projections:
                                 self._apply(projection, events, positions)
+                        del events  # freed while paused (see `incidents.collector`)
                 except StaleTrackingError as e:
                     log.info("positions moved under this worker (%s); re-reading them", e)
                     positions = None
                     continue
-                processed += len(events)
+                processed += count
                 if on_batch:
-                    on_batch(len(events))
+                    on_batch(count)
                 with self.progress:
                     self.progress.notify_all()
         return processed

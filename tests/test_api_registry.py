@@ -246,3 +246,25 @@ def test_given_registry_changes_when_the_office_reads_the_feed_then_they_are_eve
     ]
     assert {e["recorded_by"] for e in items} == {"admin:test-admin"}
     assert [e["position"] for e in items] == [head + 1, head + 2, head + 3]
+
+
+def test_given_a_crew_and_a_person_with_no_events_when_their_timelines_are_read_then_empty(
+    client: TestClient, tokens: Tokens
+) -> None:
+    """Given a crew and a person just registered (nothing filed for them yet), when their
+    timelines are read, then each is an empty page; an unknown crew or person is 404,
+    and a window that holds none of a busy crew's events is an empty page too."""
+    person_id, crew_id = unique("lin-jing"), unique("quiet-water")
+    assert register_person(client, tokens, person_id, "林静").status_code == 201
+    assert register_crew(client, tokens, crew_id, "静水巡线班", [person_id]).status_code == 201
+    empty = {"items": [], "next_cursor": None}
+    for path in (f"/v1/crews/{crew_id}/timeline", f"/v1/people/{person_id}/timeline"):
+        response = client.get(path, headers=tokens["safety"])
+        assert (response.status_code, response.json()) == (200, empty)
+    for path in ("/v1/crews/no-such-crew/timeline", "/v1/people/no-such-person/timeline"):
+        assert_problem(client.get(path, headers=tokens["safety"]), 404)
+    quiet_day = {"from": "2001-01-01", "to": "2001-01-01"}
+    response = client.get(
+        "/v1/crews/chikan-mv-om/timeline", params=quiet_day, headers=tokens["safety"]
+    )
+    assert (response.status_code, response.json()) == (200, empty)

@@ -127,11 +127,14 @@ def crew_timeline(
     crew_id: str, actor: ActorDep, reads: ReadModelDep, paging: PagingDep, window: WindowDep
 ) -> Any:
     """Every event of the crew's patrols and incidents, by `occurred_at`."""
-    if not actor.owns(crew_id) or reads.crew(crew_id) is None:
+    if not actor.owns(crew_id):
         raise ProblemError(404, f"no crew {crew_id}")
-    return paging.keyed(
-        reads.crew_timeline(crew_id, window, actor, paging.after(), paging.limit + 1)
-    )
+    events = reads.crew_timeline(crew_id, window, actor, paging.after(), paging.limit + 1)
+    # Events are filed only for registered crews: the directory is asked only when
+    # there are none (an unknown crew, or a window with nothing in it).
+    if not events and reads.crew(crew_id) is None:
+        raise ProblemError(404, f"no crew {crew_id}")
+    return paging.keyed(events)
 
 
 @router.get("/v1/people/{person_id}/timeline")
@@ -139,8 +142,8 @@ def person_timeline(
     person_id: str, actor: ActorDep, reads: ReadModelDep, paging: PagingDep, window: WindowDep
 ) -> Any:
     """Every event whose `people` or `nominees` names the person, by `occurred_at`."""
-    if reads.person(person_id) is None:
+    events = reads.person_timeline(person_id, window, actor, paging.after(), paging.limit + 1)
+    # Only registered people are named in events (as for a crew's timeline above).
+    if not events and reads.person(person_id) is None:
         raise ProblemError(404, f"no person {person_id}")
-    return paging.keyed(
-        reads.person_timeline(person_id, window, actor, paging.after(), paging.limit + 1)
-    )
+    return paging.keyed(events)

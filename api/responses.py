@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from api.loop_reads import answered_on_the_loop, marked
+
 
 class OrjsonResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
@@ -34,6 +36,8 @@ class DirectJsonRoute(APIRoute):
         if isinstance(model, DefaultPlaceholder):
             model = model.value
         if methods == {"GET"} and model in (None, Any):
+            if marked(endpoint):
+                endpoint = answered_on_the_loop(endpoint)
             endpoint = _answered_directly(endpoint)
         super().__init__(path, endpoint, **kwargs)
 

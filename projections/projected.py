@@ -8,6 +8,9 @@ the projections to reach the log's head, so a writer reads its own writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -25,6 +28,24 @@ CONSISTENCY_TIMEOUT = 2.0
 NO_LIMIT = 2**62
 
 
+class ViewsBehindError(Exception):
+    """The views have not applied the log's head, and this read may not wait for them."""
+
+
+_may_wait = ContextVar("fieldlog_read_may_wait", default=True)
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Reads here raise `ViewsBehindError` rather than wait for the views (a read on the
+    event loop must never block it for up to CONSISTENCY_TIMEOUT)."""
+    token = _may_wait.set(False)
+    try:
+        yield
+    finally:
+        _may_wait.reset(token)
+
+
 class ProjectedReadModel(LogReadModel):
     def __init__(self, worker: ProjectionWorker) -> None:
         super().__init__(worker.app)
@@ -34,9 +55,15 @@ class ProjectedReadModel(LogReadModel):
         self.catalog: View = by_name["catalog"]
         self.recognition_view: View = by_name["recognition"]
         self.log = worker.log
+        # SQLite: the views are a local file, a page read from its cache is shorter
+        # than the hop to a worker thread and back (see `api.loop_reads`).
+        self.answers_on_the_loop = not worker.app.settings.is_postgres
 
     def _current(self) -> None:
-        self.worker.wait_for(self.head_position(), CONSISTENCY_TIMEOUT)
+        if _may_wait.get():
+            self.worker.wait_for(self.head_position(), CONSISTENCY_TIMEOUT)
+        elif not self.worker.wait_for(self.head_position(), 0):
+            raise ViewsBehindError
 
     # --- registry -----------------------------------------------------------------
 
@@ -255,4 +282,4 @@ def _slice(params: list[Any], offset: int, limit: int | None) -> str:
     return " LIMIT %s OFFSET %s"
 
 
-__all__ = ["ProjectedReadModel", "list_state"]
+__all__ = ["ProjectedReadModel", "ViewsBehindError", "list_state", "without_waiting"]

@@ -28,6 +28,10 @@ SCAN_BATCH = 1000
 
 
 class ReadModel(Protocol):
+    # A bounded read may be answered on the event loop, not in a worker thread (see
+    # `api.loop_reads`): true where the store is a local file.
+    answers_on_the_loop: bool
+
     def people(self) -> list[dict[str, Any]]: ...
     def person(self, person_id: str) -> dict[str, Any] | None: ...
     def crews(self, actor: Actor) -> list[dict[str, Any]]: ...
@@ -104,6 +108,8 @@ def _instant(value: str) -> datetime:
 
 class LogReadModel:
     """Reads answered straight from the event log."""
+
+    answers_on_the_loop = False  # lists are scans of the whole log
 
     def __init__(self, app: FieldLog) -> None:
         self.app = app

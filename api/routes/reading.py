@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from api.deps import ActorDep, ReadModelDep
+from api.loop_reads import read_on_the_loop
 from api.params import PagingDep, WindowDep, parse_instant, stream_uuid
 from api.problems import ProblemError
 from api.responses import DirectJsonRoute
@@ -123,6 +124,7 @@ def get_commendation(commendation_id: str, actor: ActorDep, reads: ReadModelDep)
 
 
 @router.get("/v1/crews/{crew_id}/timeline")
+@read_on_the_loop
 def crew_timeline(
     crew_id: str, actor: ActorDep, reads: ReadModelDep, paging: PagingDep, window: WindowDep
 ) -> Any:
@@ -138,6 +140,7 @@ def crew_timeline(
 
 
 @router.get("/v1/people/{person_id}/timeline")
+@read_on_the_loop
 def person_timeline(
     person_id: str, actor: ActorDep, reads: ReadModelDep, paging: PagingDep, window: WindowDep
 ) -> Any:

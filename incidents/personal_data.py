@@ -22,6 +22,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
+from incidents.integrity import EnvelopedStoredEvent, envelope_in
 from incidents.keys import derive
 from incidents.transcoding import OrjsonTranscoder
 
@@ -106,11 +107,9 @@ class SealedMapper(Mapper[UUID]):
         originator_version = state.pop("originator_version")
         if (class_version := getattr(cls, "class_version", 1)) > 1:
             state["class_version"] = class_version
-        return StoredEvent(
-            originator_id,
-            originator_version,
-            get_topic(cls),
-            self.transcoder.encode_json_values(state, FACT_DATETIMES),
+        encoded = self.transcoder.encode_json_values(state, FACT_DATETIMES)
+        return EnvelopedStoredEvent(
+            originator_id, originator_version, get_topic(cls), encoded, envelope_in(state)
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:

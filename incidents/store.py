@@ -34,7 +34,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from incidents.config import Settings, sqlite_path
-from incidents.integrity import GENESIS, chain
+from incidents.integrity import GENESIS, EnvelopedStoredEvent, chain
 from incidents.personal_data import KEY_TABLE, VICTIM_TOPIC, Sealer
 from incidents.sql import Tx, immediate_transaction
 
@@ -163,7 +163,14 @@ class TransactionSteps(ABC):
             )
             previous = (last["position"], bytes.fromhex(last["hash"])) if last else (0, GENESIS)
         rows = [
-            (p, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
+            (
+                p,
+                _uuid(e.originator_id),
+                e.originator_version,
+                e.topic,
+                e.state,
+                e.envelope if type(e) is EnvelopedStoredEvent else None,
+            )
             for p, e in zip(positions, events, strict=True)
         ]
         links = chain(previous, rows)

@@ -21,6 +21,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import incidents.audit
@@ -36,7 +38,14 @@ from incidents.audit import (
 )
 from incidents.config import Settings
 from incidents.demo import DROWNING_ID, load_demo
-from incidents.integrity import GENESIS, chain, event_hash, rows_as_tuples
+from incidents.integrity import (
+    GENESIS,
+    chain,
+    envelope_in,
+    envelope_of,
+    event_hash,
+    rows_as_tuples,
+)
 from incidents.outcome import Outcome
 from incidents.roles import Actor
 from incidents.store import INTEGRITY_TABLE
@@ -144,7 +153,7 @@ class Tamper:
     def rehash_all(self) -> None:
         """What an attacker who knows the algorithm does next: recompute every link."""
         rows = list(rows_as_tuples(self.store.integrity_rows(0, 100_000)))
-        links = chain((0, GENESIS), [(p, s, v, t, state) for p, s, v, t, state, *_ in rows])
+        links = chain((0, GENESIS), [(p, s, v, t, state, None) for p, s, v, t, state, *_ in rows])
         for link in links:
             self.store.execute(
                 f"UPDATE {INTEGRITY_TABLE} SET previous_position = %s, hash = %s "
@@ -807,3 +816,30 @@ def test_the_hash_of_an_event_is_what_earlier_releases_wrote() -> None:
     second = event_hash(first, 12, stream, 2, topic, b"not json")
     assert first.hex() == "363a6a6eab487ed824916151379d6a2618e68db4761158b22ae0b208af46a003"
     assert second.hex() == "354d9ade24f0fe6ec01233cdb81d0fbc04112379ecd8c18d43d1b336747df9d8"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
+STAMPS = st.one_of(
+    JSON_VALUES,
+    st.fixed_dictionaries({"_type_": st.just("datetime_iso"), "_data_": JSON_VALUES}),
+)
+
+
+@given(
+    event_id=st.one_of(st.text(), JSON_VALUES),
+    stamp=STAMPS,
+    rest=st.dictionaries(st.text(), JSON_VALUES, max_size=3),
+)
+def test_the_envelope_a_writer_passes_is_what_the_stored_bytes_answer(
+    event_id: Any, stamp: Any, rest: dict[str, Any]
+) -> None:
+    """A writer hands the chain the event_id and recorded_at of the state it just encoded
+    (no parse back). For any state, that envelope is what `verify` reads from the bytes,
+    or there is none and the bytes are read: a link written never disagrees with a check."""
+    state = {**rest, "event_id": event_id, "timestamp": stamp}
+    envelope = envelope_in(state)
+    assert envelope is None or envelope == envelope_of(orjson.dumps(state))

@@ -15,6 +15,7 @@ given up and answered from the pool, which waits as every read does (read-your-w
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,6 +31,11 @@ MARK = "_fieldlog_read_on_the_loop"
 def read_on_the_loop(endpoint: F) -> F:
     """Mark a `def` GET endpoint taking `reads: ReadModelDep` whose work is one bounded
     read of the views."""
+    if (
+        inspect.iscoroutinefunction(endpoint)
+        or "reads" not in inspect.signature(endpoint).parameters
+    ):
+        raise TypeError(f"{endpoint.__name__}: a plain `def` endpoint taking `reads` is needed")
     setattr(endpoint, MARK, True)
     return endpoint
 

@@ -97,3 +97,15 @@ def test_given_views_behind_when_a_crew_reads_its_own_write_then_the_pool_waits_
     assert page.status_code == 200
     assert incident_id in {e["stream_id"] for e in page.json()["items"]}
     assert where_read == ([] if settings.is_postgres else [True]) + [False]
+
+
+def test_only_a_plain_endpoint_taking_the_read_model_can_be_marked() -> None:
+    from api.loop_reads import read_on_the_loop
+
+    def no_reads(crew_id: str) -> None: ...
+
+    async def not_plain(reads: object) -> None: ...
+
+    for endpoint in (no_reads, not_plain):
+        with pytest.raises(TypeError):
+            read_on_the_loop(endpoint)

@@ -2,7 +2,7 @@
 
 FastAPI runs a plain `def` route in its thread pool. For a page read from SQLite's cache
 the hop there and back costs more than it saves: measured in process on the 1,000,000-
-event log, a crew's timeline page took 3.4-3.5 ms of CPU through the pool and 2.3-2.8 ms
+event log, a crew's timeline page took 3.1-3.5 ms of CPU through the pool and 2.0-2.8 ms
 answered on the loop (the read itself ~2 ms either way). On PostgreSQL a read waits on
 the network, so it stays in the pool, where the loop serves others meanwhile.
 

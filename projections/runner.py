@@ -143,7 +143,8 @@ class ProjectionWorker:
         batch: int | None = None,
     ) -> int:
         """Apply every event after each projection's position, in runs of up to `batch`
-        (default `BATCH`); returns how many were read.
+        (default `BATCH`), up to `until` or else the head as a run finds it; returns how
+        many were read.
 
         On PostgreSQL, behind by more than a run, the next run is read (in a thread of its
         own) while this one is applied: the database's work on one overlaps Python's on
@@ -180,6 +181,11 @@ class ProjectionWorker:
                     on_batch(count)
                 with self.progress:
                     self.progress.notify_all()
+                if until is None and count < batch:
+                    # The head as it was read is applied. What was filed meanwhile waits
+                    # for the next pass, gathered (`_follow`): chasing it here took the
+                    # single writer once for every event or two under steady filing.
+                    break
         return processed
 
     def _read(self, start: int, batch: int) -> list[tuple[Published, int]]:

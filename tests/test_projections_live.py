@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -19,7 +20,7 @@ from incidents.demo import load_demo
 from projections.projected import ProjectedReadModel
 from projections.queries import IncidentFilters
 from projections.runner import ProjectionWorker
-from tests.scenario import CHIKAN, CHIKAN_MV, GUAN, HR, SAFETY, ZHOU, Drowning
+from tests.scenario import CHIKAN, CHIKAN_MV, GUAN, HR, SAFETY, ZHOU, Drowning, register_seed
 from tests.test_projections_support import register_backdated, rows, store_settings, window
 
 
@@ -182,3 +183,35 @@ def test_a_rebuild_answers_as_before_and_twice_is_the_same(demo_db: int) -> None
     people = rows(first["report"])  # type: ignore[arg-type]
     assert people["zhou-lihui"]["rescues"] == 1
     assert people["zhou-lihui"]["crew_id"] == DEMO_MV.crew_id
+
+
+def test_a_pass_ends_at_the_head_it_read_and_leaves_what_is_filed_meanwhile_to_the_next(
+    app: FieldLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a tablet filing while the worker applies a pass (an observation filed during
+    each run), when the worker catches up, then the pass ends at the head it read: one
+    run, the observation filed meanwhile left to the next pass, which gathers what came
+    in. (Chasing the head took SQLite's single writer from the API for every event or
+    two under steady filing: 350 view transactions a second against 16 tablets.)"""
+    register_seed(app)
+    story = Drowning()
+    app.submit(story.patrol_started(), CHIKAN)
+    worker = ProjectionWorker(app)
+    runs: list[int] = []
+    apply_together = worker._apply_together
+
+    def filing_meanwhile(events: list[tuple[Any, int]], positions: dict[str, int]) -> bool:
+        runs.append(len(events))
+        if len(runs) <= 20:
+            assert app.submit(story.line_observation(), CHIKAN).result == "stored"
+        return apply_together(events, positions)
+
+    monkeypatch.setattr(worker, "_apply_together", filing_meanwhile)
+    worker.catch_up()
+    assert len(runs) == 1
+    head = worker.head()
+    assert min(worker.positions().values()) == head - 1
+
+    worker.catch_up()  # the next pass
+    assert len(runs) == 2
+    assert min(worker.positions().values()) == worker.head() - 1  # one filed during it

@@ -34,7 +34,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from incidents.config import Settings, sqlite_path
-from incidents.integrity import GENESIS, EnvelopedStoredEvent, chain
+from incidents.integrity import GENESIS, chain
 from incidents.personal_data import KEY_TABLE, VICTIM_TOPIC, Sealer
 from incidents.sql import Tx, immediate_transaction
 
@@ -169,7 +169,7 @@ class TransactionSteps(ABC):
                 e.originator_version,
                 e.topic,
                 e.state,
-                e.envelope if type(e) is EnvelopedStoredEvent else None,
+                getattr(e, "envelope", None),  # an EnvelopedStoredEvent's
             )
             for p, e in zip(positions, events, strict=True)
         ]

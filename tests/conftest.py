@@ -178,6 +178,24 @@ def new_event(
     }
 
 
+def incident_opened(
+    stream_id: str,
+    kind: str = "fall",
+    title: str = "巡视途中有人从堤岸跌落",
+    place: str = "江南路堤岸",
+) -> dict[str, Any]:
+    """The drowning crew's tablet opening an incident (by default: someone fell from the
+    embankment)."""
+    return new_event(
+        "IncidentOpened",
+        stream_id,
+        kind=kind,
+        title=title,
+        crew_id="chikan-mv-om",
+        location={"place": place},
+    )
+
+
 def assert_problem(response: Any, status: int, *, event: bool = False) -> dict[str, Any]:
     """The response is an RFC 9457 problem with this status; answers its body.
 

@@ -20,7 +20,7 @@ from incidents.demo import (
     demo_events,
     demo_id,
 )
-from tests.conftest import assert_problem, head_position, new_event
+from tests.conftest import assert_problem, head_position, incident_opened, new_event
 
 Tokens = dict[str, dict[str, str]]
 STORED_KEYS = {"event_id", "stream_id", "version", "position", "result"}
@@ -172,14 +172,7 @@ def test_given_a_stream_id_in_use_when_a_stream_is_opened_on_it_then_409_conflic
     """Given the drowning incident exists, when the crew opens an incident under its
     stream_id, then it answers 409 `conflict`; opening a new stream with
     `expected_version` 0 is stored as version 1."""
-    opened = new_event(
-        "IncidentOpened",
-        DROWNING_ID,
-        kind="fall",
-        title="巡视途中有人从堤岸跌落",
-        crew_id="chikan-mv-om",
-        location={"place": "江南路堤岸"},
-    )
+    opened = incident_opened(DROWNING_ID)
     head = head_position(client)
     body = assert_problem(
         client.post("/v1/events", json=opened, headers=tokens["crew"]), 409, event=True
@@ -554,14 +547,7 @@ def test_given_erased_personal_data_when_anyone_reads_it_or_files_more_then_eras
     from incidents.roles import Actor
 
     incident_id = new_event("x", "x")["event_id"]
-    opened = new_event(
-        "IncidentOpened",
-        incident_id,
-        kind="drowning",
-        title="潭江下游又有人落水",
-        crew_id="chikan-mv-om",
-        location={"place": "潭江下游"},
-    )
+    opened = incident_opened(incident_id, "drowning", "潭江下游又有人落水", "潭江下游")
     victim = new_event("VictimDetailsRecorded", incident_id, name="落水者乙（化名）", age=40)
     for event in (opened, observation(incident_id), victim):
         assert client.post("/v1/events", json=event, headers=tokens["crew"]).status_code == 201

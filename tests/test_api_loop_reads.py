@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from incidents.config import Settings
 from projections.projected import ProjectedReadModel
-from tests.conftest import issue_tokens, new_event
+from tests.conftest import incident_opened, issue_tokens
 from tests.conftest import test_settings as store_settings
 
 
@@ -76,14 +76,7 @@ def test_given_views_behind_when_a_crew_reads_its_own_write_then_the_pool_waits_
     client = external_projections
     crew = issue_tokens(client.app.state.fieldlog)["crew"]  # type: ignore[attr-defined]
     incident_id = str(uuid4())
-    opened = new_event(
-        "IncidentOpened",
-        incident_id,
-        kind="fall",
-        title="巡视途中有人从堤岸跌落",
-        crew_id="chikan-mv-om",
-        location={"place": "江南路堤岸"},
-    )
+    opened = incident_opened(incident_id)
     assert client.post("/v1/events", json=opened, headers=crew).status_code == 201
     # (the worker applies it a moment later, while the read waits)
     worker = client.app.state.projections  # type: ignore[attr-defined]

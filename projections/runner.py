@@ -146,10 +146,12 @@ class ProjectionWorker:
         (default `BATCH`), up to `until` or else the head as a run finds it; returns how
         many were read.
 
-        On PostgreSQL, behind by more than a run, the next run is read (in a thread of its
-        own) while this one is applied: the database's work on one overlaps Python's on
-        the other (catch-up 15-25 % quicker). Not on SQLite, where both would be this
-        process's work under one interpreter lock (measured: 15 % slower)."""
+        Behind by more than a run, the next run is read while this one is written. On
+        PostgreSQL, in a thread of its own while this one is applied: the database's work
+        on one overlaps Python's on the other (catch-up 15-25 % quicker). On SQLite, both
+        are this process's work under one interpreter lock (a reading thread made it 15 %
+        slower), so the next run is read here while a helper thread commits this one:
+        SQLite writes the run's pages without that lock (`commit_while`)."""
         processed, batch = 0, batch or BATCH
         positions: dict[str, int] | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
@@ -168,7 +170,8 @@ class ProjectionWorker:
                         if not events:
                             break
                         ahead.after(events, until)
-                        if not self._apply_together(events, positions):
+                        meanwhile = ahead.during_commit(events, until)
+                        if not self._apply_together(events, positions, meanwhile):
                             for projection in self.projections:
                                 self._apply(projection, events, positions)
                         del events  # freed while paused (see `incidents.collector`)
@@ -195,11 +198,16 @@ class ProjectionWorker:
         )
         return events
 
-    def _apply_together(self, events: list[tuple[Any, int]], positions: dict[str, int]) -> bool:
+    def _apply_together(
+        self,
+        events: list[tuple[Any, int]],
+        positions: dict[str, int],
+        meanwhile: Callable[[], None] | None = None,
+    ) -> bool:
         """Every view's run in one transaction (the views share one store): one commit,
-        one turn of SQLite's single writer, instead of one per view. False if that
-        failed; then each view is applied on its own, so one failing view holds back
-        no other."""
+        one turn of SQLite's single writer, instead of one per view; `meanwhile` runs
+        while it is committed. False if that failed; then each view is applied on its
+        own, so one failing view holds back no other."""
         runs = {p: run for p in self.projections if (run := _after(events, positions[p.name]))}
         if len(runs) < 2:
             return False
@@ -217,7 +225,7 @@ class ProjectionWorker:
 
         trackings = [Tracking(tracking_name(p), run[-1][1]) for p, run in runs.items()]
         try:
-            next(iter(runs)).view.transact(trackings, work)
+            next(iter(runs)).view.transact(trackings, work, meanwhile)
         except StaleTrackingError:
             raise
         except Exception:  # retried view by view below, which reports it
@@ -380,35 +388,62 @@ class ProjectionWorker:
 
 
 class ReadAhead:
-    """The run that follows the one being applied, read meanwhile. Only after a full run
-    (a backlog: following the log, a run is what was filed meanwhile and the next read
-    would mostly find nothing); taken only if the views moved on to exactly where it
-    starts, else read afresh (a view that failed an event stays behind it)."""
+    """The run that follows the one being applied, read meanwhile: in a thread of its own
+    (`threaded`, PostgreSQL) or while the run is committed (`during_commit`, SQLite).
+    Only after a full run (a backlog: following the log, a run is what was filed
+    meanwhile and the next read would mostly find nothing); taken only if the views
+    moved on to exactly where it starts, else read afresh (a view that failed an event
+    stays behind it)."""
 
     def __init__(
         self,
         reader: ThreadPoolExecutor,
         read: Callable[[int, int], list[tuple[Published, int]]],
         batch: int,
-        enabled: bool = True,
+        threaded: bool = True,
     ) -> None:
         self.reader = reader
         self.read = read
         self.batch = batch
-        self.enabled = enabled
+        self.threaded = threaded
         self.pending: tuple[int, Future[list[tuple[Published, int]]]] | None = None
 
     def take(self, start: int) -> list[tuple[Published, int]]:
         pending, self.pending = self.pending, None
         if pending is not None and pending[0] == start:
-            return pending[1].result()
+            try:
+                return pending[1].result()
+            except Exception:  # read again now, and raised if it fails again
+                log.debug("reading run %s ahead failed; reading it again", start, exc_info=True)
         return self.read(start, self.batch)
 
-    def after(self, events: list[tuple[Published, int]], until: int | None) -> None:
+    def _following(self, events: list[tuple[Published, int]], until: int | None) -> int | None:
         following = events[-1][1] + 1
         full = len(events) == self.batch
-        if self.enabled and full and (until is None or following <= until):
+        return following if full and (until is None or following <= until) else None
+
+    def after(self, events: list[tuple[Published, int]], until: int | None) -> None:
+        following = self._following(events, until)
+        if self.threaded and following is not None:
             self.pending = (following, self.reader.submit(self.read, following, self.batch))
+
+    def during_commit(
+        self, events: list[tuple[Published, int]], until: int | None
+    ) -> Callable[[], None] | None:
+        """What reads the next run here while this one is committed (not threaded)."""
+        following = self._following(events, until)
+        if self.threaded or following is None:
+            return None
+
+        def read_next() -> None:
+            found: Future[list[tuple[Published, int]]] = Future()
+            try:
+                found.set_result(self.read(following, self.batch))
+            except Exception as e:  # `take` reads it again
+                found.set_exception(e)
+            self.pending = (following, found)
+
+        return read_next
 
 
 def _after(events: list[tuple[Any, int]], position: int) -> list[tuple[Any, int]]:

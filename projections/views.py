@@ -39,7 +39,12 @@ class View(Protocol):
 
     tables: Sequence[str]
 
-    def transact(self, trackings: Sequence[Tracking], work: Callable[[Tx], None]) -> None: ...
+    def transact(
+        self,
+        trackings: Sequence[Tracking],
+        work: Callable[[Tx], None],
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None: ...
     def read(self, work: Callable[[Tx], T]) -> T: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def reset(self, application_name: str) -> None: ...
@@ -85,14 +90,19 @@ class SQLiteView(SQLiteTrackingRecorder):
         return [*super().construct_create_table_statements(), *self.schema]
 
     @contextmanager
-    def _immediate(self) -> Iterator[tuple[Tx, Any]]:
-        with immediate_transaction(self.datastore, RUN_PRAGMAS) as cursor:
+    def _immediate(self, meanwhile: Callable[[], None] | None = None) -> Iterator[tuple[Tx, Any]]:
+        with immediate_transaction(self.datastore, RUN_PRAGMAS, meanwhile) as cursor:
             yield Tx(cursor.sqlite_cursor, qmark=True), cursor
 
-    def transact(self, trackings: Sequence[Tracking], work: Callable[[Tx], None]) -> None:
+    def transact(
+        self,
+        trackings: Sequence[Tracking],
+        work: Callable[[Tx], None],
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
         """`work` and the new positions (of this view, or of several views of this
-        store) in one transaction."""
-        with self._immediate() as (tx, cursor):
+        store) in one transaction; `meanwhile` runs while it is committed."""
+        with self._immediate(meanwhile) as (tx, cursor):
             work(tx)
             for tracking in trackings:
                 self._insert_tracking(cursor, tracking)
@@ -135,7 +145,12 @@ class PostgresView(PostgresTrackingRecorder):
         for statement in schema:
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
-    def transact(self, trackings: Sequence[Tracking], work: Callable[[Tx], None]) -> None:
+    def transact(
+        self,
+        trackings: Sequence[Tracking],
+        work: Callable[[Tx], None],
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
         """`work` and the new positions in one transaction, which first takes a lock
         per view (until it ends): a worker whose run overlaps another's uncommitted run
         waits for it, then its check of the positions sees that they moved. (Without it
@@ -152,6 +167,8 @@ class PostgresView(PostgresTrackingRecorder):
             work(Tx(curs, qmark=False, pipeline=pipeline))
             for tracking in trackings:
                 self._insert_tracking(curs, tracking)
+        if meanwhile is not None:  # the server commits: nothing of this process to overlap
+            meanwhile()
 
     def read(self, work: Callable[[Tx], T]) -> T:
         with self.datastore.transaction(commit=False) as curs:

@@ -200,11 +200,11 @@ def test_a_pass_ends_at_the_head_it_read_and_leaves_what_is_filed_meanwhile_to_t
     runs: list[int] = []
     apply_together = worker._apply_together
 
-    def filing_meanwhile(events: list[tuple[Any, int]], positions: dict[str, int]) -> bool:
+    def filing_meanwhile(events: list[tuple[Any, int]], *args: Any) -> bool:
         runs.append(len(events))
         if len(runs) <= 20:
             assert app.submit(story.line_observation(), CHIKAN).result == "stored"
-        return apply_together(events, positions)
+        return apply_together(events, *args)
 
     monkeypatch.setattr(worker, "_apply_together", filing_meanwhile)
     worker.catch_up()

@@ -1,9 +1,11 @@
-"""A worker far behind reads the next run while it applies this one (PostgreSQL only).
+"""A worker far behind reads the next run while it writes this one.
 
 Given the stories in the log → when a worker catches up in runs of five events → then the
-views agree with the log, and on PostgreSQL every run but the first was read ahead, in
-the read-ahead thread, while the run before it was applied (on SQLite, where reading and
-applying share one interpreter lock, nothing is read ahead). When a view fails in a
+views agree with the log, and every run after a full one was read ahead: on PostgreSQL in
+the read-ahead thread, while the run before it was applied; on SQLite (where reading and
+applying share one interpreter lock) in the worker's own thread, while a helper thread
+committed the run before it. If reading ahead fails, the run is read again when it is
+due and no event is lost. When a view fails in a
 backlog, a restart still applies every event exactly once; a run read ahead is taken
 only if it starts exactly where the views stand, else the log is read afresh.
 """
@@ -27,22 +29,27 @@ __all__ = ["restarted"]  # the fixture, used below
 RUN = 5
 
 
-def reads_of(worker: ProjectionWorker, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
-    """Each read of the log as (start, the thread that read it)."""
-    reads: list[tuple[int, str]] = []
+def committing() -> bool:
+    return any(t.name == "commit" for t in threading.enumerate())
+
+
+def reads_of(
+    worker: ProjectionWorker, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[int, str, bool]]:
+    """Each read of the log as (start, the thread that read it, whether a run was being
+    committed meanwhile)."""
+    reads: list[tuple[int, str, bool]] = []
     read = worker._read
 
     def counted(start: int, batch: int) -> Any:
-        reads.append((start, threading.current_thread().name))
+        reads.append((start, threading.current_thread().name, committing()))
         return read(start, batch)
 
     monkeypatch.setattr(worker, "_read", counted)
     return reads
 
 
-def test_a_backlog_is_read_one_run_ahead_on_postgresql_only(
-    app: FieldLog, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_backlog_is_read_one_run_ahead(app: FieldLog, monkeypatch: pytest.MonkeyPatch) -> None:
     file_stories(app)
     worker = ProjectionWorker(app)
     reads = reads_of(worker, monkeypatch)
@@ -52,14 +59,40 @@ def test_a_backlog_is_read_one_run_ahead_on_postgresql_only(
     agree_with_the_log(app, make_reader(app, "projected"))
     head = worker.head()
     assert applied == head
-    starts = [start for start, _ in reads]
+    starts = [start for start, _, _ in reads]
     assert starts == sorted(set(starts)), "every run read once, in order"
-    ahead = [start for start, thread in reads if thread.startswith("read-ahead")]
+    threaded = [start for start, thread, _ in reads if thread.startswith("read-ahead")]
+    during_commit = [start for start, _, commit in reads if commit]
+    full_runs = head // RUN
     if app.settings.is_postgres:
-        full_runs = head // RUN
-        assert len(ahead) == full_runs, "each run after a full one was read ahead"
+        assert len(threaded) == full_runs, "each run after a full one was read ahead"
+        assert during_commit == []
     else:
-        assert ahead == []
+        assert threaded == []
+        assert len(during_commit) == full_runs, "each run after a full one read in its commit"
+        assert {thread for _, thread, _ in reads} == {threading.current_thread().name}
+
+
+def test_a_run_whose_read_ahead_failed_is_read_again_when_due(
+    app: FieldLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file_stories(app)
+    worker = ProjectionWorker(app)
+    read = worker._read
+    starts: list[int] = []
+
+    def second_read_fails(start: int, batch: int) -> Any:
+        starts.append(start)
+        if len(starts) == 2:
+            raise OSError("the log could not be read just now")
+        return read(start, batch)
+
+    monkeypatch.setattr(worker, "_read", second_read_fails)
+
+    assert worker.catch_up(batch=RUN) == worker.head()
+
+    agree_with_the_log(app, make_reader(app, "projected"))
+    assert starts[1] == starts[2] == RUN + 1, "the run read ahead in vain was read again"
 
 
 def test_after_a_view_fails_in_a_backlog_a_restart_applies_every_event_once(

@@ -21,6 +21,9 @@ SCHEMA = (
     "patrol_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, status TEXT NOT NULL, "
     "started_us BIGINT NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS rm_patrols_order ON rm_patrols (started_us, patrol_id)",
+    # A crew's patrols, newest first (a crew of 111 on 1,000,000 events: a page scanned
+    # the office's order above for 4 ms). Made at start on a view built without it.
+    "CREATE INDEX IF NOT EXISTS rm_patrols_crew ON rm_patrols (crew_id, started_us, patrol_id)",
     "CREATE TABLE IF NOT EXISTS rm_incidents ("
     "incident_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, kind TEXT NOT NULL, "
     "status TEXT NOT NULL, opened_us BIGINT NOT NULL, version BIGINT NOT NULL, "

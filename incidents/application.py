@@ -32,6 +32,7 @@ from incidents.errors import (
 )
 from incidents.facts import AnyFact, Fact, Opening
 from incidents.filing import Filing
+from incidents.group_commit import GroupCommit
 from incidents.incident import Incident
 from incidents.keys import master_key
 from incidents.outcome import Outcome, refused
@@ -77,6 +78,7 @@ class FieldLog(Application[UUID]):
             super().__init__(env=self.settings.eventsourcing_env())
         self.store: FieldlogRecorder = fieldlog_recorder(self.recorder)
         self.on_saved: list[Callable[[], None]] = []
+        self.group_commit = GroupCommit(self._save_facts, self.remember_saved)
         # The ids of people and crews seen registered, by kind.
         self._registered: dict[str, set[str]] = {"person": set(), "crew": set()}
         self.master_key = master_key(self.settings)
@@ -122,6 +124,11 @@ class FieldLog(Application[UUID]):
         self._notify(recordings)
         return recordings
 
+    def _save_facts(
+        self, facts: Sequence[Any], client_events: Sequence[tuple[Any, ...]]
+    ) -> list[Recording[UUID]]:
+        return self.save(*facts, client_events=list(client_events))
+
     def remember_saved(self, streams: Iterable[Stream]) -> None:
         """Cache a copy of each stream as just saved, so the next event on it is decided
         without a read. (With fast-forwarding on, the library leaves the cache at the
@@ -165,7 +172,8 @@ class FieldLog(Application[UUID]):
                 return stream
             client_event = (filed.event_id, stream_id, stream.version, fingerprint)
             try:
-                recordings = self.save(stream, client_events=[client_event])
+                # Saved with the filings of concurrent requests (`GroupCommit`).
+                recording = self.group_commit.save_one(stream, client_event)
             except RecordConflictError:
                 decided_on_cache = filing.cached
                 filing.read_afresh()
@@ -178,7 +186,7 @@ class FieldLog(Application[UUID]):
                 if not decided_on_cache:
                     time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - jitter, not a secret
                 continue
-            position = recordings[-1].notification.id
+            position = recording.notification.id
             return Outcome(filed.event_id, filed.stream_id, "stored", stream.version, position)
         raise EventConflictError("the stream is busy with other writers; send the event again")
 

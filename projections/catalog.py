@@ -24,12 +24,24 @@ SCHEMA = (
     # A crew's patrols, newest first (a crew of 111 on 1,000,000 events: a page scanned
     # the office's order above for 4 ms). Made at start on a view built without it.
     "CREATE INDEX IF NOT EXISTS rm_patrols_crew ON rm_patrols (crew_id, started_us, patrol_id)",
+    # The patrols out now (`status=open`): a few among 135,721 at 1,000,000 events, found
+    # by scanning them all (50-130 ms) without it; and a crew's, with its own index (the
+    # two above tie in SQLite's planner for a crew and a status, and it took the status).
+    "CREATE INDEX IF NOT EXISTS rm_patrols_status ON rm_patrols (status, started_us, patrol_id)",
+    "CREATE INDEX IF NOT EXISTS rm_patrols_crew_status ON rm_patrols "
+    "(crew_id, status, started_us, patrol_id)",
     "CREATE TABLE IF NOT EXISTS rm_incidents ("
     "incident_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, kind TEXT NOT NULL, "
     "status TEXT NOT NULL, opened_us BIGINT NOT NULL, version BIGINT NOT NULL, "
     "erased INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, entries TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS rm_incidents_order ON rm_incidents (opened_us, incident_id)",
     "CREATE INDEX IF NOT EXISTS rm_incidents_crew ON rm_incidents (crew_id, opened_us)",
+    # The office's open incidents: 22 of 11,278 at 1,000,000 events (13-29 ms scanned);
+    # a crew's by status (as for patrols).
+    "CREATE INDEX IF NOT EXISTS rm_incidents_status ON rm_incidents "
+    "(status, opened_us, incident_id)",
+    "CREATE INDEX IF NOT EXISTS rm_incidents_crew_status ON rm_incidents "
+    "(crew_id, status, opened_us, incident_id)",
     "CREATE TABLE IF NOT EXISTS rm_commendations ("
     "commendation_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, status TEXT NOT NULL, "
     "nominated_us BIGINT NOT NULL, body TEXT NOT NULL)",

@@ -9,7 +9,7 @@ all in one transaction (group commit). Nothing waits on purpose: alone, a filing
 saved as before, and under load the groups form by themselves.
 
 Each filing is decided on its own before it gets here, so a group's events are
-independent facts; their order in the log is the order they arrived. If the group's
+independent facts, one per stream; their order in the log is the order they arrived. If the group's
 transaction is refused (a stream's next version or an event id taken, whoever took it)
 or fails, every filing of the group is saved again on its own, so each gets its own
 answer: the one at fault its conflict or error, the others stored.
@@ -78,7 +78,8 @@ class GroupCommit:
         """Save the filings waiting now (this caller's among them, first), then hand the
         turn to the first filing that arrived meanwhile, or end it."""
         with self.lock:
-            group, self.waiting = self.waiting[:MAX_GROUP], self.waiting[MAX_GROUP:]
+            group = _next_group(self.waiting)
+            del self.waiting[: len(group)]
         try:
             self._save(group)
         finally:
@@ -122,3 +123,18 @@ class GroupCommit:
             raise filing.error
         assert filing.recording is not None, "a filing answered without its save"
         return filing.recording
+
+
+def _next_group(waiting: list[Waiting]) -> list[Waiting]:
+    """The filings waiting, in order, up to `MAX_GROUP` and up to the first that touches
+    a stream already in the group: two events decided on one stream's same version would
+    fail the group on the stream's unique key (on PostgreSQL after drawing positions,
+    leaving a gap in the log); apart, the second is decided again on the first."""
+    group: list[Waiting] = []
+    streams: set[Any] = set()
+    for filing in waiting[:MAX_GROUP]:
+        if filing.stream.id in streams:
+            break
+        group.append(filing)
+        streams.add(filing.stream.id)
+    return group

@@ -416,6 +416,15 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
         names = {"table": self.events_table, "id_type": id_type}
         unnest = "unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[])"
         self.insert_arrays_statement = rendered(SQL(insert.replace("{rows}", unnest)), names)
+        # Several events (a queue, a group of filings): is any version taken already?
+        self.taken_statement = rendered(
+            SQL(
+                "SELECT 1 FROM unnest(%b::{id_type}[], %b::bigint[]) AS n (id, version) "
+                "JOIN {table} e ON e.originator_id = n.id AND e.originator_version = n.version "
+                "LIMIT 1"
+            ),
+            names,
+        )
         # One event (a single filing): plain values, which psycopg dumps faster.
         values = "(VALUES (%b::{id_type}, %b::bigint, %b::text, %b::bytea))"
         self.insert_one_statement = rendered(SQL(insert.replace("{rows}", values)), names)
@@ -463,6 +472,8 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
             self._record_client_events(tx, kwargs.get("client_events", ()))
             sealed = self._seal(tx, stored_events)
             self._lock_table(curs)
+            if len(sealed) > 1:
+                self._refuse_taken_versions(conn, pipeline, sealed)
             self._notify_channel(curs)
             with conn.cursor() as inserting:
                 self._insert_stored_events(inserting, sealed)
@@ -475,6 +486,20 @@ class PostgresFieldlogRecorder(TransactionSteps, PostgresApplicationRecorder):
             linked = self._link(tx, positions, sealed)
         self._last_link = linked  # committed
         return positions
+
+    def _refuse_taken_versions(
+        self, conn: Any, pipeline: Any, sealed: Sequence[StoredEvent]
+    ) -> None:
+        """Several events are inserted by one statement, which draws a position for each
+        event it inserts before a taken version fails it: refused first, under the table
+        lock, nothing is drawn in vain (a single event's insert leaves out a taken version
+        without drawing one)."""
+        with conn.cursor() as checking:
+            ids = [e.originator_id for e in sealed]
+            checking.execute(self.taken_statement, [ids, [e.originator_version for e in sealed]])
+            pipeline.sync()
+            if checking.fetchone() is not None:
+                raise RecordConflictError("a stream's next version was taken by another writer")
 
     def _lock_table(self, curs: Cursor[DictRow]) -> None:
         for statement in self.lock_statements:

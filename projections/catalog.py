@@ -45,7 +45,17 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rm_commendations ("
     "commendation_id TEXT PRIMARY KEY, crew_id TEXT NOT NULL, status TEXT NOT NULL, "
     "nominated_us BIGINT NOT NULL, body TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS rm_commendations_order ON rm_commendations (nominated_us)",
+    # Newest first, for the office, by status and for a crew (as for incidents); the first
+    # index of all (nominated_us alone) left the ties to a sort of every commendation.
+    "DROP INDEX IF EXISTS rm_commendations_order",
+    "CREATE INDEX IF NOT EXISTS rm_commendations_newest ON rm_commendations "
+    "(nominated_us, commendation_id)",
+    "CREATE INDEX IF NOT EXISTS rm_commendations_status ON rm_commendations "
+    "(status, nominated_us, commendation_id)",
+    "CREATE INDEX IF NOT EXISTS rm_commendations_crew ON rm_commendations "
+    "(crew_id, nominated_us, commendation_id)",
+    "CREATE INDEX IF NOT EXISTS rm_commendations_crew_status ON rm_commendations "
+    "(crew_id, status, nominated_us, commendation_id)",
     "CREATE TABLE IF NOT EXISTS rm_crew_timeline ("
     "crew_id TEXT NOT NULL, occurred_us BIGINT NOT NULL, position BIGINT NOT NULL, "
     f"PRIMARY KEY (crew_id, occurred_us, position)){KEYS_ONLY}",

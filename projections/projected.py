@@ -192,13 +192,23 @@ class ProjectedReadModel(LogReadModel):
         rows = self.catalog.read(lambda tx: tx.all(sql, params))
         return [orjson.loads(r["state"]) for r in rows]
 
-    def commendations(self, actor: Actor) -> list[dict[str, Any]]:
+    def commendations(
+        self,
+        actor: Actor,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         self._current()
-        sql, params = "SELECT body FROM rm_commendations", []
-        if actor.is_crew:
-            sql += " WHERE crew_id = %s"
-            params.append(actor.crew_id)
-        sql += " ORDER BY nominated_us DESC, commendation_id DESC"
+        sql, params = "SELECT body FROM rm_commendations WHERE 1=1", []
+        for column, value in (
+            ("crew_id", actor.crew_id if actor.is_crew else None),
+            ("status", status),
+        ):
+            if value is not None:
+                sql += f" AND {column} = %s"
+                params.append(value)
+        sql += " ORDER BY nominated_us DESC, commendation_id DESC" + _slice(params, offset, limit)
         rows = self.catalog.read(lambda tx: tx.all(sql, params))
         return [orjson.loads(r["body"]) for r in rows]
 

@@ -53,7 +53,13 @@ class ReadModel(Protocol):
     def incident_replay(
         self, incident_id: UUID, actor: Actor, as_of: datetime | None, known_at: datetime | None
     ) -> dict[str, Any] | None: ...
-    def commendations(self, actor: Actor) -> list[dict[str, Any]]: ...
+    def commendations(
+        self,
+        actor: Actor,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]: ...
     def commendation(self, commendation_id: UUID, actor: Actor) -> dict[str, Any] | None: ...
     def feed(self, after: int, limit: int, actor: Actor) -> list[dict[str, Any]]: ...
     def crew_timeline(
@@ -292,7 +298,13 @@ class LogReadModel:
 
     # --- commendations --------------------------------------------------------
 
-    def commendations(self, actor: Actor) -> list[dict[str, Any]]:
+    def commendations(
+        self,
+        actor: Actor,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         streams = self._all_streams(actor)
         crews = {
             sid: ev[0]["crew_id"]
@@ -304,10 +316,15 @@ class LogReadModel:
             for events in streams.values()
             if events[0]["type"] == "CommendationNominated"
         ]
-        kept = [v for v in views if actor.owns(v["crew_id"])]
-        return sorted(
+        kept = [
+            v
+            for v in views
+            if actor.owns(v["crew_id"]) and (status is None or v["status"] == status)
+        ]
+        newest = sorted(
             kept, key=lambda v: (_instant(v["nominated_at"]), v["commendation_id"]), reverse=True
         )
+        return _sliced(newest, offset, limit)
 
     def commendation(self, commendation_id: UUID, actor: Actor) -> dict[str, Any] | None:
         commendation = self.app.get_stream(commendation_id, Commendation)

@@ -30,10 +30,12 @@ WAIT = 10.0
 
 
 class Decided:
-    """A stream with one decided event, as a filing hands it over."""
+    """A stream with one decided event, as a filing hands it over (`Decided("b@x")`:
+    event b on stream x; streams are otherwise the event's own)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.id = name.rsplit("@", maxsplit=1)[-1]
 
     def collect_events(self) -> list[str]:
         return [self.name]
@@ -103,6 +105,15 @@ def test_filings_arriving_during_a_save_are_saved_together_in_arrival_order() ->
     assert [s.name for s in remembered] == ["first", "a", "b", "c"]
     assert not commit.saving
     assert not commit.waiting
+
+
+def test_a_second_event_on_a_stream_already_in_the_group_waits_for_the_next() -> None:
+    store = Store()
+    commit = GroupCommit(store, lambda streams: None)
+
+    file_at_once(commit, store, ["first", "a@x", "b", "c@x", "d"])
+
+    assert store.transactions == [["first"], ["a@x", "b"], ["c@x", "d"]]
 
 
 def test_a_refused_group_is_saved_again_filing_by_filing() -> None:
@@ -205,6 +216,32 @@ def test_tablets_filing_at_once_have_each_event_stored_once_in_fewer_transaction
     verdict = verify_log(app.store)
     assert verdict.failure is None
     assert verdict.events == before + 8
+
+
+def test_two_events_on_one_stream_filed_at_once_are_both_stored_without_a_gap(
+    app: FieldLog,
+) -> None:
+    register_seed(app)
+    story, other = Drowning(), Drowning()
+    for s in (story, other):
+        assert app.submit(s.patrol_started(), CHIKAN).result == "stored"
+    before = app.recorder.max_notification_id() or 0
+    hold_first_save(app, queued=3)
+
+    outcomes = file_concurrently(
+        app,
+        [
+            other.line_observation(),
+            story.line_observation(),
+            story.line_observation(),
+            other.line_observation(),
+        ],
+    )
+
+    assert [o.result for o in outcomes] == ["stored"] * 4
+    assert sorted(o.version for o in outcomes) == [2, 2, 3, 3]
+    assert sorted(o.position for o in outcomes) == list(range(before + 1, before + 5))
+    assert app.recorder.max_notification_id() == before + 4, "no position drawn in vain"
 
 
 def test_a_resend_racing_its_original_in_one_group_is_a_duplicate(app: FieldLog) -> None:

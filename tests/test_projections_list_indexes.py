@@ -3,13 +3,15 @@
 Given the stories in the log and views built without those indexes (by an earlier
 version) → when a worker starts → then the indexes are made and the lists are unchanged;
 on SQLite, each list's own query (as the read model runs it) is planned on its index:
-a crew's patrols, the patrols out now, the office's open incidents, a crew's by status.
+a crew's patrols, the patrols out now, the office's open incidents, a crew's by status,
+the commendations newest first (by status, for a crew), without a sort.
 Without them a crew's page scanned every crew's patrols in the office's order, and the
 few open patrols or incidents were found by scanning them all.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +22,7 @@ from incidents.sql import Tx
 from projections.catalog import Catalog
 from projections.queries import IncidentFilters, ReadModel
 from projections.runner import ProjectionWorker
-from tests.scenario import CHIKAN, SAFETY
+from tests.scenario import CHIKAN, HR, SAFETY
 from tests.test_projections_support import file_stories, make_reader
 
 INDEXES = (
@@ -29,6 +31,10 @@ INDEXES = (
     "rm_patrols_crew_status",
     "rm_incidents_status",
     "rm_incidents_crew_status",
+    "rm_commendations_newest",
+    "rm_commendations_status",
+    "rm_commendations_crew",
+    "rm_commendations_crew_status",
 )
 Ask = Callable[[ReadModel], Any]
 CREW = CHIKAN.crew_id
@@ -46,6 +52,16 @@ LISTS: dict[str, tuple[Ask, str]] = {
     "a crew's reviewed incidents": (
         lambda m: m.incidents(SAFETY, IncidentFilters("reviewed", crew_id=CREW)),
         "rm_incidents_crew_status",
+    ),
+    "the commendations": (lambda m: m.commendations(HR, None, 0, 10), "rm_commendations_newest"),
+    "the approved commendations": (
+        lambda m: m.commendations(HR, "approved", 0, 10),
+        "rm_commendations_status",
+    ),
+    "a crew's commendations": (lambda m: m.commendations(CHIKAN), "rm_commendations_crew"),
+    "a crew's approved commendations": (
+        lambda m: m.commendations(CHIKAN, "approved"),
+        "rm_commendations_crew_status",
     ),
 }
 
@@ -107,4 +123,5 @@ def test_each_list_is_planned_on_its_index_on_sqlite(
     (sql, params), *_ = asked
     view = catalog_of(ProjectionWorker(app))
     plan = view.read(lambda tx: tx.all(f"EXPLAIN QUERY PLAN {sql}", params))
-    assert any(f"USING INDEX {index} " in row["detail"] for row in plan), plan
+    assert any(re.search(rf"USING INDEX {index}\b", row["detail"]) for row in plan), plan
+    assert not any("TEMP B-TREE" in row["detail"] for row in plan), plan  # no sort

@@ -110,8 +110,7 @@ def list_commendations(
     status: Annotated[CommendationStatus | None, Query()] = None,
 ) -> Any:
     """Commendations with their status, newest first (a crew sees those of its incidents)."""
-    found = reads.commendations(actor)
-    return paging.apply([c for c in found if status is None or c["status"] == status])
+    return paging.sliced(lambda offset, limit: reads.commendations(actor, status, offset, limit))
 
 
 @router.get("/v1/commendations/{commendation_id}")

@@ -695,6 +695,33 @@ def test_given_the_demo_commendations_when_read_then_status_nominees_citation_aw
     assert (lone["status"], lone["nominees"]) == ("rejected", ["zhou-lihui"])
 
 
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("approved", [COMMENDATION_CREW_ID]),
+        ("rejected", [COMMENDATION_LONE_ID]),
+        ("nominated", []),
+    ],
+)
+def test_given_commendations_when_listed_by_status_then_only_those_a_page_at_a_time(
+    client: TestClient, tokens: Tokens, status: str, expected: list[str]
+) -> None:
+    """Given the demo's approved, rejected and endorsed commendations, when hr lists one
+    status a page of one at a time, then the pages hold exactly that status's ones (the
+    filter is applied before the page is cut, so no page comes back short or empty)."""
+    listed: list[Any] = []
+    params: dict[str, Any] = {"status": status, "limit": 1}
+    while True:
+        page = get(client, "/v1/commendations", tokens["hr"], **params)
+        listed.extend(page["items"])
+        if page["next_cursor"] is None:
+            break
+        assert page["items"], "a page with a next_cursor must not be empty"
+        params["cursor"] = page["next_cursor"]
+    assert [c["commendation_id"] for c in listed] == expected
+    assert listed == [get(client, f"/v1/commendations/{c}", tokens["hr"]) for c in expected]
+
+
 def test_given_a_crew_when_it_lists_commendations_then_those_of_its_incidents(
     client: TestClient, tokens: Tokens
 ) -> None:

@@ -301,6 +301,9 @@ QUERY_TARGETS: dict[str, float | None] = {
     # Not targets of the issue; measured because an office at this size lists them.
     "crew's patrol list page (limit 100)": None,
     "incident list page (limit 100)": None,
+    "the office's open patrols (limit 100)": None,
+    "the office's open incidents (limit 100)": None,
+    "commendations page (limit 100)": None,
 }
 
 
@@ -336,6 +339,9 @@ def query_figures(ctx: Context, kind: StoreKind, url: str, head: int) -> None:
         "incident list page (limit 100)": [
             f"/v1/incidents?crew_id={c}&limit=100" for c in ids["crews"]
         ],
+        "the office's open patrols (limit 100)": ["/v1/patrols?status=open&limit=100"] * n,
+        "the office's open incidents (limit 100)": ["/v1/incidents?status=open&limit=100"] * n,
+        "commendations page (limit 100)": ["/v1/commendations?limit=100"] * n,
     }
     server = fieldlog_serve(server_env(url), ctx.logdir, name=f"queries-{kind.name}")
     try:

@@ -49,7 +49,10 @@ class WorkerProcess:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, PARENT_ENV: str(os.getpid())}
-        argv = [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"]
+        # -P: not the working directory first on the path (as `-c` would put it), so the
+        # worker imports fieldlog's own modules wherever `serve` was started from.
+        argv = [sys.executable, "-P", "-c", "from api.cli import main; main()"]
+        argv += ["projections", "run"]
         # A session of its own: Ctrl-C in the terminal reaches `serve`, which stops it.
         return subprocess.Popen(argv, env=env, start_new_session=True)  # noqa: S603 - our own command
 

@@ -343,11 +343,17 @@ def alive(pid: int) -> bool:
 def test_serve_projects_in_a_worker_process_of_its_own_that_ends_with_it(
     tmp_path: Path,
 ) -> None:
-    """Given `fieldlog serve` on a demo SQLite store, when a crew files a patrol, then
-    its own list shows it at once (projected by the worker process `serve` started);
-    when `serve` is killed outright, then its worker does not outlive it."""
+    """Given `fieldlog serve` on a demo SQLite store, started from a folder that holds a
+    package named `api` of its own, when a crew files a patrol, then its own list shows
+    it at once (projected by the worker process `serve` started, which imported
+    fieldlog's modules, not the folder's); when `serve` is killed outright, then its
+    worker does not outlive it."""
     url = f"sqlite:///{tmp_path}/fieldlog.sqlite"
     environment, tokens = demo_store(url)
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "__init__.py").write_text(
+        'raise ImportError("the working folder\'s own api package was imported")\n'
+    )
     env = {k: v for k, v in os.environ.items() if k != "FIELDLOG_PROJECTIONS"}
     server = start_server({**env, **environment}, tmp_path, "own-worker")
     try:

@@ -9,10 +9,10 @@ all in one transaction (group commit). Nothing waits on purpose: alone, a filing
 saved as before, and under load the groups form by themselves.
 
 Each filing is decided on its own before it gets here, so a group's events are
-independent facts, one per stream; their order in the log is the order they arrived. If the group's
-transaction is refused (a stream's next version or an event id taken, whoever took it)
-or fails, every filing of the group is saved again on its own, so each gets its own
-answer: the one at fault its conflict or error, the others stored.
+independent facts, one per stream; their order in the log is the order they arrived.
+If the group's transaction is refused (a stream's next version or an event id taken,
+whoever took it) or fails, every filing of the group is saved again on its own, so each
+gets its own answer: the one at fault its conflict or error, the others stored.
 """
 
 from __future__ import annotations
@@ -97,13 +97,12 @@ class GroupCommit:
         if len(group) > 1:
             try:
                 self._store(group)
+                return
             except Exception:  # noqa: S110 - saved again one by one below: own answers
                 pass
             except BaseException as e:  # an interrupt is everyone's
                 for filing in group:
                     filing.error = e
-                return
-            else:
                 return
         for filing in group:
             try:

@@ -147,15 +147,10 @@ class ProjectedReadModel(LogReadModel):
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         self._current()
-        sql, params = "SELECT body FROM rm_patrols WHERE 1=1", []
-        for column, value in (
-            ("crew_id", actor.crew_id if actor.is_crew else None),
-            ("crew_id", crew_id),
-            ("status", status),
-        ):
-            if value is not None:
-                sql += f" AND {column} = %s"
-                params.append(value)
+        params: list[Any] = []
+        sql = "SELECT body FROM rm_patrols WHERE 1=1" + _equal(
+            params, _own(actor), ("crew_id", crew_id), ("status", status)
+        )
         sql += " ORDER BY started_us DESC, patrol_id DESC" + _slice(params, offset, limit)
         return self.catalog.read(lambda tx: self._with_observations(tx, tx.all(sql, params)))
 
@@ -179,15 +174,13 @@ class ProjectedReadModel(LogReadModel):
             MIN_US if window.start is None else micros(window.start),
             MAX_US if window.end is None else micros(window.end),
         ]
-        for column, value in (
-            ("crew_id", actor.crew_id if actor.is_crew else None),
+        sql += _equal(
+            params,
+            _own(actor),
             ("crew_id", filters.crew_id),
             ("status", filters.status),
             ("kind", filters.kind),
-        ):
-            if value is not None:
-                sql += f" AND {column} = %s"
-                params.append(value)
+        )
         sql += " ORDER BY opened_us DESC, incident_id DESC" + _slice(params, offset, limit)
         rows = self.catalog.read(lambda tx: tx.all(sql, params))
         return [orjson.loads(r["state"]) for r in rows]
@@ -200,14 +193,9 @@ class ProjectedReadModel(LogReadModel):
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         self._current()
-        sql, params = "SELECT body FROM rm_commendations WHERE 1=1", []
-        for column, value in (
-            ("crew_id", actor.crew_id if actor.is_crew else None),
-            ("status", status),
-        ):
-            if value is not None:
-                sql += f" AND {column} = %s"
-                params.append(value)
+        params: list[Any] = []
+        sql = "SELECT body FROM rm_commendations WHERE 1=1"
+        sql += _equal(params, _own(actor), ("status", status))
         sql += " ORDER BY nominated_us DESC, commendation_id DESC" + _slice(params, offset, limit)
         rows = self.catalog.read(lambda tx: tx.all(sql, params))
         return [orjson.loads(r["body"]) for r in rows]
@@ -282,6 +270,21 @@ class ProjectedReadModel(LogReadModel):
     def recognition(self, window: Window) -> dict[str, Any]:
         self._current()
         return self.recognition_view.read(lambda tx: report(tx, window))
+
+
+def _own(actor: Actor) -> tuple[str, str | None]:
+    """A crew reads its own rows only; the office reads every crew's."""
+    return "crew_id", actor.crew_id if actor.is_crew else None
+
+
+def _equal(params: list[Any], *filters: tuple[str, Any]) -> str:
+    """` AND column = %s` for each filter that is set, its value added to `params`."""
+    sql = ""
+    for column, value in filters:
+        if value is not None:
+            sql += f" AND {column} = %s"
+            params.append(value)
+    return sql
 
 
 def _slice(params: list[Any], offset: int, limit: int | None) -> str:
